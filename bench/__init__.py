@@ -1,0 +1,1 @@
+"""The workstation sizing bench: models a Soekris-class director against a workload."""

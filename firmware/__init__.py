@@ -1,0 +1,1 @@
+"""Firmware tooling: Buildroot external tree checks, image assembly, the flasher."""

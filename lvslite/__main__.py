@@ -1,0 +1,5 @@
+import sys
+
+from lvslite.cli import main
+
+sys.exit(main())

@@ -1,20 +1,58 @@
-"""The `lvslite` command line (DESIGN.md §4.2). Each subcommand imports only what it needs."""
+"""The `lvslite` command line (DESIGN.md §4.2).
+
+Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`.
+Only the module of the command being run is imported, so `lvslite check` never loads the
+netlink client and nothing loads psutil unless `wear` asks for it (the box is a 266 MHz CPU).
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from typing import List, Optional
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_KERNEL = 0, 1, 2, 3
 
+# name -> (module, one-line help). A module that does not exist yet is simply not offered.
+COMMANDS = {
+    "check": ("lvslite.cmd.check", "validate the config only; print every error"),
+    "apply": ("lvslite.cmd.apply", "reconcile the kernel's IPVS table to the config once"),
+    "export": ("lvslite.cmd.export", "print the live kernel table (ipvsadm -S -n or json)"),
+    "run": ("lvslite.cmd.run", "the daemon: apply, health checks, failover, SIGHUP reload"),
+    "status": ("lvslite.cmd.status", "services, reals, weights, health, connections"),
+    "save": ("lvslite.cmd.save", "write the running config back to the /cfg partition"),
+    "wear": ("lvslite.wear.cli", "CF write-rate sampling and lifetime estimate"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The parser; the arguments of `only` (the command being run) are loaded, others listed."""
+    import importlib.util  # noqa: F401  (find_spec)
+
     ap = argparse.ArgumentParser(prog="lvslite", description="embedded IPVS director agent")
-    ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_) in COMMANDS.items():
+        if not _available(module):
+            continue
+        p = sub.add_parser(name, help=help_, description=help_)
+        if name == only:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(func=mod.run)
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = build_parser()
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    only = argv[0] if argv and argv[0] in COMMANDS else None
+    ap = build_parser(only)
     args = ap.parse_args(argv)
     if not args.command:
         ap.print_help(sys.stderr)

@@ -107,8 +107,11 @@ class GuestSession:
                 tr.write_line("")
                 tr.write_line(f"booting the emulator guest for {len(items)} tests "
                               f"(timeout {timeout:.0f}s)")
-        self.boot = rig.boot(inner, timeout=timeout, echo=echo, outdir=outdir,
-                             env={"LVSLITE_REPORT": str(report)})
+        # the guest sees the host's LVSLITE_* settings (not the ones that describe the host)
+        env = {k: v for k, v in os.environ.items() if k.startswith("LVSLITE_")
+               and k not in ("LVSLITE_IN_GUEST", "LVSLITE_VM_OUT", "LVSLITE_VM_CACHE")}
+        env["LVSLITE_REPORT"] = str(report)
+        self.boot = rig.boot(inner, timeout=timeout, echo=echo, outdir=outdir, env=env)
         b = self.boot
         if b.timed_out:
             self.failure = (f"guest hung: killed after {b.seconds:.0f}s; console log "
@@ -150,6 +153,8 @@ def pytest_runtest_protocol(item, nextitem):
         guest.run(config._lvslite_vm_items)
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     recs = guest.results.get(item.nodeid)
+    if recs and recs[-1]["when"] != "teardown":
+        recs = None  # the guest stopped in the middle of this test (hung, crashed)
     if guest.skip:
         _report(item, "setup", "skipped", guest.skip)
     elif recs:
@@ -172,6 +177,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts: dict[str, int] = {}
     for recs in guest.results.values():
         final = next((r["outcome"] for r in recs if r["outcome"] != "passed"), "passed")
+        if recs[-1]["when"] != "teardown":
+            final = "unfinished"
         counts[final] = counts.get(final, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no results"
     terminalreporter.write_sep("-", "emulator guest")

@@ -278,7 +278,8 @@ def boot(command: str, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = 153
         f"LVSLITE_REPO={REPO}", f"LVSLITE_OUT={outdir}",
         f"LVSLITE_MODULES={root / 'lib' / 'modules'}",
         f"LVSLITE_LOAD={','.join(GUEST_MODULES)}",
-    ])
+        os.environ.get("LVSLITE_VM_APPEND", ""),  # extra kernel arguments (rig self-tests)
+    ]).strip()
     qemu = [
         "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-smp", "2", "-m", str(memory_mb),
         "-cpu", "max", "-nographic", "-no-reboot", "-nic", "none", "-monitor", "none",

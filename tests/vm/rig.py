@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import selectors
 import shlex
 import shutil
 import subprocess
@@ -273,7 +274,7 @@ def boot(command: str, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = 153
     script.append(command)
     (outdir / "command.sh").write_text("\n".join(script) + "\n")
     append = " ".join([
-        "console=ttyS0,115200", "panic=-1", "oops=panic", "loglevel=4", "rw",
+        "console=ttyS0,115200", "panic=-1", "oops=panic", "loglevel=4",
         "mitigations=off", "tsc=unstable", "slab_nomerge",
         f"LVSLITE_REPO={REPO}", f"LVSLITE_OUT={outdir}",
         f"LVSLITE_MODULES={root / 'lib' / 'modules'}",
@@ -321,7 +322,6 @@ BOOTED_MARK = "guest: kernel "
 
 def _run_qemu(qemu: list[str], timeout: float, echo) -> tuple[list[str], bool, bool]:
     """Run qemu, stream its console; kill it at `timeout`, or early if it never boots."""
-    import selectors
     start = time.monotonic()
     lines: list[str] = []
     booted = timed_out = False

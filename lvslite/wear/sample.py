@@ -1,0 +1,223 @@
+"""Takes counter snapshots: appended to a bounded log (`wear sample`) or kept in memory (`watch`).
+
+The edge of the package that reads /proc and writes the log. It must never write to a block
+device itself: the log belongs on tmpfs (default /run/lvslite, tmpfs on the box) and the
+sampler says so when it is not; reading /proc writes nothing.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable, List, Optional, Tuple
+
+from lvslite.wear import diskstats, writers
+
+DEFAULT_LOG = "/run/lvslite/wear.log"
+# 4 h at one sample a minute (the seed: "extrapolate about 4 hours worth of samples") of a
+# box's few diskstats lines is ~150 KB; the limit leaves room for a host with many devices.
+DEFAULT_MAX_BYTES = 512 * 1024
+RAM_FILESYSTEMS = ("tmpfs", "ramfs")
+
+
+class WearSampleError(OSError):
+    """The counters cannot be read or the log cannot be written; the message says how to fix it."""
+
+
+def source_path(proc: str = "/proc") -> str:
+    """Where this kernel keeps block counters: /proc/diskstats (2.6+) or /proc/partitions (2.4)."""
+    p = f"{proc}/diskstats"
+    return p if os.path.exists(p) else f"{proc}/partitions"
+
+
+def read_text(path: str) -> str:
+    """A /proc file in one go (no buffering layers: this runs on a 266 MHz Geode)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while True:
+            b = os.read(fd, 65536)
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("ascii", "replace")
+
+
+def read_counters(path: str) -> str:
+    try:
+        text = read_text(path)
+    except OSError as exc:
+        raise WearSampleError(f"{path}: cannot read ({exc.strerror}; expected /proc/diskstats "
+                              "or /proc/partitions)") from None
+    try:
+        ok = diskstats.has_statistics(text)
+    except ValueError as exc:
+        raise WearSampleError(f"{path}: {exc}") from None
+    if not ok:
+        raise WearSampleError(f"{path}: no I/O statistics (a 2.4 kernel needs 2.4.20+ or the "
+                              "sard patch for statistics in /proc/partitions)")
+    return text
+
+
+def mount_of(path: str, mounts_text: str) -> Tuple[str, str, str]:
+    """(mount point, filesystem type, source) of the mount holding path, from /proc/mounts."""
+    path = os.path.realpath(path)
+    best = ("/", "?", "?")
+    for line in mounts_text.splitlines():
+        f = line.split()
+        if len(f) < 3:
+            continue
+        mnt = f[1].replace("\\040", " ")
+        if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best[0]):
+            best = (mnt, f[2], f[0])
+    return best
+
+
+def ram_warning(log_path: str, proc: str = "/proc") -> Optional[str]:
+    """A warning when the log would be written to a block device, else None."""
+    try:
+        mounts = read_text(f"{proc}/mounts")
+    except OSError:
+        return None
+    mnt, fstype, src = mount_of(os.path.dirname(os.path.abspath(log_path)) or ".", mounts)
+    if fstype in RAM_FILESYSTEMS:
+        return None
+    return (f"{log_path}: on {fstype} ({src} mounted at {mnt}), so sampling writes to that "
+            "device; put the log on tmpfs (--out /run/lvslite/wear.log, or mount tmpfs)")
+
+
+def _blocks_start(text: str) -> List[int]:
+    starts = [0] if text.startswith("@") else []
+    i = text.find("\n@")
+    while i >= 0:
+        starts.append(i + 1)
+        i = text.find("\n@", i + 1)
+    return starts
+
+
+def trim(text: str, max_bytes: int) -> str:
+    """The newest whole blocks that fit in 3/4 of max_bytes (so trimming is not done every time)."""
+    keep = max(1, max_bytes * 3 // 4)
+    for s in _blocks_start(text):
+        if len(text) - s <= keep:
+            return text[s:]
+    starts = _blocks_start(text)
+    return text[starts[-1]:] if starts else ""
+
+
+def append(path: str, block: str, max_bytes: int) -> None:
+    """Appends one block; past max_bytes, rewrites the file without its oldest blocks."""
+    data = block.encode("ascii", "replace")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+    if size <= max_bytes:
+        return
+    kept = trim(read_text(path), max_bytes)
+    tmp = f"{path}.tmp{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, kept.encode("ascii", "replace"))
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def procs_path(log_path: str) -> str:
+    """The writers side log next to a sample log (the sample log's format is fixed)."""
+    return log_path + ".procs"
+
+
+def ticks(interval: float, count: int, clock: Callable[[], float] = time.monotonic,
+          sleep: Callable[[float], None] = time.sleep):
+    """Yields k = 0, 1, ... at start + k*interval (count 0: forever); never drifts."""
+    start = clock()
+    k = 0
+    while count <= 0 or k < count:
+        delay = start + k * interval - clock()
+        if delay > 0:
+            sleep(delay)
+        yield k
+        k += 1
+
+
+def run_sample(out: str, interval: float, count: int, max_bytes: int = DEFAULT_MAX_BYTES,
+               source: Optional[str] = None, with_writers: bool = True,
+               on_sample: Optional[Callable[[int, float], None]] = None) -> int:
+    """Appends count snapshots to out (and the writers to out.procs); returns how many."""
+    src = source or source_path()
+    read_counters(src)                              # fail before creating anything
+    d = os.path.dirname(os.path.abspath(out))
+    try:
+        os.makedirs(d, exist_ok=True)
+    except OSError as exc:
+        raise WearSampleError(f"{d}: cannot create ({exc.strerror}; expected a writable "
+                              "directory on tmpfs)") from None
+    track = with_writers and writers.available()
+    n = 0
+    for k in ticks(interval, count):
+        t = time.time()
+        text = read_counters(src)
+        try:
+            append(out, diskstats.format_block(t, text), max_bytes)
+            if track:
+                append(procs_path(out), writers.format_snapshot(t, writers.snapshot()),
+                       max_bytes)
+        except OSError as exc:
+            raise WearSampleError(f"{out}: cannot write ({exc.strerror}; expected a writable "
+                                  "file on tmpfs)") from None
+        n += 1
+        if on_sample is not None:
+            on_sample(k, t)
+    return n
+
+
+def run_watch(device: str, interval: float, duration: float, source: Optional[str] = None,
+              with_writers: bool = True,
+              on_sample: Optional[Callable[[diskstats.Snapshot], None]] = None
+              ) -> Tuple[List[diskstats.Snapshot], List[writers.ProcSnapshot], bool]:
+    """Samples one device in memory for duration seconds.
+
+    Returns (snapshots, writer snapshots at the start and the end, whether it was cut short
+    by Ctrl-C). The last sample falls exactly at the end of the duration.
+    """
+    src = source or source_path()
+    first = diskstats.parse_counters(read_counters(src))
+    if device not in first:
+        names = ", ".join(sorted(first)) or "none"
+        raise WearSampleError(f"{src}: no device {device!r} (one of: {names})")
+    track = with_writers and writers.available()
+    steps = max(1, int(round(duration / interval)))
+    snaps: List[diskstats.Snapshot] = []
+    procs: List[writers.ProcSnapshot] = []
+    cut = False
+
+    def take() -> diskstats.Snapshot:
+        t = time.time()
+        devs = diskstats.parse_counters(read_counters(src))
+        snap = diskstats.Snapshot(t, {k: v for k, v in devs.items() if k == device})
+        snaps.append(snap)
+        return snap
+
+    # Process counters bracket the block counters: taken before the first sample and after
+    # the last, so a writer started by on_sample is counted whole.
+    if track:
+        procs.append(writers.ProcSnapshot(time.time(), writers.snapshot()))
+    try:
+        for k in ticks(duration / steps, steps + 1):
+            snap = take()
+            if track and k == steps:
+                procs.append(writers.ProcSnapshot(snap.t, writers.snapshot()))
+            if on_sample is not None:
+                on_sample(snap)
+    except KeyboardInterrupt:
+        cut = True
+    if cut and len(snaps) >= 1:
+        snap = take()
+        if track:
+            procs.append(writers.ProcSnapshot(snap.t, writers.snapshot()))
+    return snaps, procs, cut

@@ -1,0 +1,175 @@
+"""Which processes wrote: per-process write_bytes from /proc/PID/io (or psutil when installed).
+
+Why: the user must see that it is syslogd that wears the card, not the agent. write_bytes is
+what a process caused to be sent to the storage layer (Documentation/filesystems/proc.rst);
+the kernel charges buffered writes when the page is dirtied, so deferred writeback is still
+billed to the process that wrote, and tmpfs writes are not billed at all. It is system-wide,
+not per device. /proc/PID/io needs 2.6.20+ with CONFIG_TASK_IO_ACCOUNTING, and root to read
+other users' processes.
+
+snapshot() is the only function touching the system; the rest is pure.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+Key = Tuple[int, int]           # (pid, start time): a reused pid is another process
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    start: int                  # clock ticks since boot (/proc/PID/stat field 22)
+    name: str
+    write_bytes: int
+
+
+@dataclass(frozen=True)
+class Writer:
+    pid: int
+    name: str
+    write_bytes: int
+
+
+@dataclass(frozen=True)
+class ProcSnapshot:
+    t: float
+    procs: Dict[Key, Proc]
+
+
+def parse_io(text: str) -> Optional[int]:
+    """write_bytes from the content of /proc/PID/io, None when it is missing."""
+    for line in text.splitlines():
+        if line.startswith("write_bytes:"):
+            try:
+                return int(line.split(":", 1)[1])
+            except ValueError:
+                return None
+    return None
+
+
+def parse_stat(text: str) -> Tuple[str, int]:
+    """(comm, start time) from /proc/PID/stat; comm may hold spaces and parentheses."""
+    lp, rp = text.index("("), text.rindex(")")
+    rest = text[rp + 2:].split()
+    return text[lp + 1:rp], int(rest[19])          # field 22 overall = 20th after comm
+
+
+def _read(path: str) -> str:
+    with open(path, "rb") as fh:
+        return fh.read().decode("utf-8", "replace")
+
+
+def _snapshot_proc(proc_root: str) -> Dict[Key, Proc]:
+    out: Dict[Key, Proc] = {}
+    try:
+        pids = [int(d) for d in os.listdir(proc_root) if d.isdigit()]
+    except OSError:
+        return out
+    for pid in pids:
+        base = f"{proc_root}/{pid}"
+        try:
+            wb = parse_io(_read(base + "/io"))
+            if not wb:
+                continue
+            name, start = parse_stat(_read(base + "/stat"))
+        except (OSError, ValueError, IndexError):
+            continue                                # gone, or not ours to read
+        out[(pid, start)] = Proc(pid, start, name, wb)
+    return out
+
+
+def _snapshot_psutil(psutil) -> Dict[Key, Proc]:
+    out: Dict[Key, Proc] = {}
+    for p in psutil.process_iter():
+        try:
+            with p.oneshot():
+                wb = p.io_counters().write_bytes
+                if not wb:
+                    continue
+                # psutil's name() recovers names longer than comm's 15 characters.
+                start = int(p.create_time() * 100)
+                out[(p.pid, start)] = Proc(p.pid, start, p.name(), wb)
+        except (psutil.Error, OSError, AttributeError):
+            continue
+    return out
+
+
+def snapshot(proc_root: str = "/proc", use_psutil: bool = True) -> Dict[Key, Proc]:
+    """Every readable process that has written anything, keyed by (pid, start)."""
+    if use_psutil and proc_root == "/proc":
+        try:
+            import psutil  # optional: only adds untruncated names
+        except ImportError:
+            psutil = None
+        if psutil is not None:
+            return _snapshot_psutil(psutil)
+    return _snapshot_proc(proc_root)
+
+
+def available(proc_root: str = "/proc") -> bool:
+    """Whether this kernel keeps per-process I/O accounting at all."""
+    return os.path.exists(f"{proc_root}/self/io")
+
+
+def top_writers(snaps: Sequence[ProcSnapshot], n: int = 5) -> List[Writer]:
+    """The n processes that wrote most between the first and the last snapshot.
+
+    A process missing from the previous snapshot had written nothing then (snapshots keep
+    only writers) or did not exist, so all it shows was written in the window. A process
+    that exited between snapshots loses its last partial delta.
+    """
+    total: Dict[Key, int] = {}
+    names: Dict[Key, str] = {}
+    for prev, cur in zip(snaps, snaps[1:]):
+        for key, p in cur.procs.items():
+            old = prev.procs.get(key)
+            d = p.write_bytes - (old.write_bytes if old else 0)
+            if d > 0:
+                total[key] = total.get(key, 0) + d
+            names[key] = p.name
+    ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [Writer(k[0], names[k], b) for k, b in ranked[:n]]
+
+
+def format_snapshot(t: float, procs: Dict[Key, Proc]) -> str:
+    """A block of the writers side log: '@ t' then 'pid start write_bytes name' lines."""
+    lines = [f"@ {t:.3f}"]
+    for (pid, start), p in sorted(procs.items()):
+        lines.append(f"{pid} {start} {p.write_bytes} {p.name}")
+    return "\n".join(lines) + "\n"
+
+
+def parse_snapshots(text: str) -> List[ProcSnapshot]:
+    """The writers side log back into snapshots; malformed lines are skipped (it is a hint)."""
+    out: List[ProcSnapshot] = []
+    t: Optional[float] = None
+    procs: Dict[Key, Proc] = {}
+    for line in text.split("\n")[:-1]:          # an unterminated last line is dropped
+        if line.startswith("@"):
+            if t is not None:
+                out.append(ProcSnapshot(t, procs))
+            try:
+                t = float(line[1:])
+            except ValueError:
+                t = None
+            procs = {}
+            continue
+        parts = line.split(" ", 3)
+        if t is None or len(parts) != 4:
+            continue
+        try:
+            pid, start, wb = int(parts[0]), int(parts[1]), int(parts[2])
+        except ValueError:
+            continue
+        procs[(pid, start)] = Proc(pid, start, parts[3], wb)
+    if t is not None:
+        out.append(ProcSnapshot(t, procs))
+    return out
+
+
+def within(snaps: Iterable[ProcSnapshot], t0: float, t1: float) -> List[ProcSnapshot]:
+    """The snapshots taken inside a window (with a second of slack for the sampling order)."""
+    return [s for s in snaps if t0 - 1.0 <= s.t <= t1 + 1.0]

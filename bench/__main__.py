@@ -1,5 +1,6 @@
+"""`python -m bench`: see bench/cli.py."""
 import sys
 
-print("bench: not built yet (issue: bench: size Soekris-class boxes); nothing was measured",
-      file=sys.stderr)
-sys.exit(1)
+from bench.cli import main
+
+sys.exit(main())

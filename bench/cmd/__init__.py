@@ -1,0 +1,1 @@
+"""One module per `python -m bench` subcommand: add_arguments(parser) and run(args) -> int."""

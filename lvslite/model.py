@@ -79,6 +79,8 @@ class ServiceConfig:
     quiescent: bool = False
     check: Optional[dict] = field(default=None, compare=False, hash=False)
     path: str = ""               # JSON path of this service, e.g. "services[1]", for messages
+    # issue 4: never take out more reals than would leave fewer than this fraction in (0 = off)
+    depool_threshold: float = 0.0
 
 
 @dataclass(frozen=True)

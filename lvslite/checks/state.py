@@ -1,0 +1,41 @@
+"""Health of one real as a pure state machine over check results: unknown -> up / down.
+
+`rise` successes in a row bring a real up, `fall` failures in a row take it down (keepalived's
+retry, ldirectord's failurecount, plus a separate rise count: reference/control-planes.md,
+"Implications" 3). The first result out of "unknown" decides at once: at start-up the
+issue asks that reals enter as soon as they answer, and a real that has never answered is
+not in the table, so there is nothing to hold it in for. No I/O, no clock: the daemon feeds
+it results and acts on `changed`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+UNKNOWN, UP, DOWN = "unknown", "up", "down"
+
+
+@dataclass(frozen=True)
+class Health:
+    state: str = UNKNOWN
+    streak: int = 0     # results in a row agreeing with the last: > 0 successes, < 0 failures
+    reason: str = ""    # the last result's reason
+
+
+INITIAL = Health()
+
+
+def update(health: Health, result, rise: int = 1, fall: int = 1) -> Tuple[Health, bool]:
+    """The health after `result` (anything with .ok and .reason), and whether `state`
+    changed. The streak is capped at max(rise, fall) so a long run keeps a small int."""
+    cap = max(rise, fall, 1)
+    if result.ok:
+        streak = min(health.streak + 1, cap) if health.streak > 0 else 1
+        target, need = UP, rise
+    else:
+        streak = max(health.streak - 1, -cap) if health.streak < 0 else -1
+        target, need = DOWN, fall
+    state = health.state
+    if state != target and (state == UNKNOWN or abs(streak) >= need):
+        state = target
+    return Health(state, streak, result.reason), state != health.state

@@ -150,7 +150,8 @@ def pytest_runtest_protocol(item, nextitem):
     guest = getattr(config, "_lvslite_guest", None)
     if guest is None:
         guest = config._lvslite_guest = GuestSession(config)
-        guest.run(config._lvslite_vm_items)
+        # the vm tests still selected (after -k / -m deselection)
+        guest.run([i for i in item.session.items if _is_vm(i)])
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     recs = guest.results.get(item.nodeid)
     if recs and recs[-1]["when"] != "teardown":

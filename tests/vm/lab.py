@@ -61,6 +61,7 @@ class Lab:
     prefix: str
     reals: dict[str, str] = field(default_factory=dict)   # name -> address
     procs: list[subprocess.Popen] = field(default_factory=list)
+    httpd: dict[str, subprocess.Popen] = field(default_factory=dict)  # the live one per real
 
     # names of the namespaces
     @property
@@ -111,12 +112,19 @@ class Lab:
              str(HERE / "httpd.py"), name, str(port)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for name in names]
         self.procs.extend(procs)
+        self.httpd.update(zip(names, procs))
         for name, proc in zip(names, procs):
             line = proc.stdout.readline()
             if "listening" not in line:
                 proc.kill()
                 raise AssertionError(f"httpd {name} did not start: {line}{proc.stdout.read()}")
         return procs
+
+    def stop_httpd(self, name: str) -> None:
+        """Kill a real's HTTP server (it refuses connections from then on)."""
+        proc = self.httpd.pop(name)
+        proc.kill()
+        proc.wait()
 
     def destroy(self) -> None:
         for proc in self.procs:

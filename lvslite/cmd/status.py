@@ -1,0 +1,111 @@
+"""`lvslite status [--json]`: every service and real with weight, health, last check and the
+kernel's connection counters, on an 80-column serial console.
+
+Reads the daemon's status file and /proc/net/ip_vs (the kernel's own table, cheap to read and
+needing no netlink). Warns when the status file is stale: a daemon that died silently is the
+failure ldirectord users found the hard way (reference/control-planes.md §d).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Dict, Optional, Tuple
+
+EXIT_OK, EXIT_INVALID, EXIT_KERNEL = 0, 1, 3
+STALE_S = 10.0  # no rewrite for this long (beyond the longest check interval) = stale
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+
+
+def _addr(hexaddr: str) -> str:
+    """'0A000164' or '[2001:0db8:...]' (as /proc/net/ip_vs prints them) to canonical text."""
+    import ipaddress
+    if hexaddr.startswith("["):
+        return str(ipaddress.ip_address(hexaddr.strip("[]")))
+    return str(ipaddress.IPv4Address(int(hexaddr, 16)))
+
+
+def _hostport(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    addr = _addr(host)
+    return f"[{addr}]:{int(port, 16)}" if ":" in addr else f"{addr}:{int(port, 16)}"
+
+
+def parse_proc_ip_vs(text: str) -> Dict[Tuple[str, str], Tuple[int, int]]:
+    """{(service, real): (active, inactive)}; service as 'tcp 10.0.1.100:80' or 'fwmark:1',
+    the same spelling as model.ServiceKey's str()."""
+    out: Dict[Tuple[str, str], Tuple[int, int]] = {}
+    service = None
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] in ("TCP", "UDP", "SCTP") and len(parts) >= 2:
+            service = f"{parts[0].lower()} {_hostport(parts[1])}"
+        elif parts[0] == "FWM" and len(parts) >= 2:
+            service = f"fwmark:{int(parts[1], 16)}"
+        elif parts[0] == "->" and service and len(parts) >= 6 and parts[1] != "RemoteAddress:Port":
+            out[(service, _hostport(parts[1]))] = (int(parts[4]), int(parts[5]))
+    return out
+
+
+def read_status(state_dir: str) -> Optional[dict]:
+    try:
+        with open(os.path.join(state_dir, "status.json")) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: float) -> str:
+    age = now - status["time"]
+    lines = [f"lvslite pid {status['pid']}  {status['config']}  updated {age:.0f}s ago"
+             f"  {status['ops']} kernel ops"]
+    if age > STALE_S + status.get("interval_max_s", 0):
+        lines.append(f"WARNING: status is {age:.0f}s old: is `lvslite run` still running?")
+    for svc in status["services"]:
+        fb = ""
+        if svc["fallback"]:
+            fb = f"  fallback {svc['fallback']}" + (" ACTIVE" if svc["fallback_active"] else "")
+        lines.append(f"{svc['virtual']}  {svc['scheduler']}{fb}")
+        lines.append(f"  {'real':<24} {'weight':>9} {'health':<7} {'checked':>7} "
+                     f"{'act':>5} {'inact':>6}  last result")
+        for r in svc["reals"]:
+            eff = r["effective_weight"]
+            weight = f"{'-' if eff is None else eff}/{r['weight']}"
+            ago = "-" if r["checked_ago_s"] is None else f"{r['checked_ago_s']:.0f}s"
+            act, inact = conns.get((svc["virtual"], r["address"]), (0, 0))
+            left = f"  {r['address']:<24} {weight:>9} {r['health']:<7} {ago:>7} {act:>5} {inact:>6}"
+            reason = r["reason"][:max(0, 78 - len(left))]
+            lines.append(f"{left}  {reason}".rstrip())
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from lvslite.state import state_dir
+    d = state_dir()
+    status = read_status(d)
+    if status is None:
+        sys.stderr.write(f"lvslite: error: {d}/status.json: no status (is `lvslite run` "
+                         f"running? start it, or set LVSLITE_STATE_DIR)\n")
+        return EXIT_INVALID
+    try:
+        with open("/proc/net/ip_vs") as fh:
+            conns = parse_proc_ip_vs(fh.read())
+    except OSError:
+        conns = {}
+    now = time.time()
+    if args.json:
+        for svc in status["services"]:
+            for r in svc["reals"]:
+                r["active"], r["inactive"] = conns.get((svc["virtual"], r["address"]), (0, 0))
+        status["stale"] = now - status["time"] > STALE_S + status.get("interval_max_s", 0)
+        json.dump(status, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(render(status, conns, now))
+    return EXIT_OK

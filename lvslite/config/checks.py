@@ -89,6 +89,9 @@ def check(c: Collector, value: object, path: str) -> Optional[dict]:
     boolean(c, o, "verify", path, None)
     if "command" in o:
         _command(c, o["command"], join(path, "command"))
+    elif ctype == "external":
+        c.add(join(path, "command"), "an external check needs a command",
+              'a command: "/usr/local/bin/check-db" or ["/usr/bin/check", "--quick"]')
     integer(c, o, "port", path, 1, 65535, None)
     number(c, o, "interval", path, 0, MAX_SECONDS, None, " seconds", lo_open=True)
     number(c, o, "timeout", path, 0, MAX_SECONDS, None, " seconds", lo_open=True)

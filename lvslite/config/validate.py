@@ -154,6 +154,11 @@ def _service(c: Collector, value: object, path: str
     return key, ServiceConfig(svc, fallback, bool(quiescent), check, path, float(depool))
 
 
+def ipaddress_is_loopback(address: str) -> bool:
+    import ipaddress
+    return ipaddress.ip_address(address).is_loopback
+
+
 def _real(c: Collector, value: object, path: str, ctx: _Ctx) -> Optional[Tuple[Real, str]]:
     """One real (or the fallback) as (Real, JSON path of its address)."""
     weight, forward = 1, ctx.forward
@@ -196,6 +201,11 @@ def _real(c: Collector, value: object, path: str, ctx: _Ctx) -> Optional[Tuple[R
               f'forward "{forward}" the kernel does not translate ports (it would silently '
               f"send to port {ctx.port})",
               f'port {ctx.port}, or forward "masq" to map port {ctx.port} to {port}')
+        return None
+    if forward == "masq" and ipaddress_is_loopback(address):
+        c.add(where, f"{show(text)} is a loopback address, and the kernel drops NAT to a "
+              f"loopback address (\"stopping DNAT to loopback\")",
+              'forward "gate": a local server is then reached directly')
         return None
     if weight is INVALID or forward is INVALID:
         return None

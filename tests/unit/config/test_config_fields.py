@@ -132,7 +132,7 @@ def test_valid_checks(check):
     ({"type": "negotiate", "virtualhost": "a b"}, "services[0].check.virtualhost", "not a host"),
     ({"type": "negotiate", "receive": "a{1,2"}, None, None),  # Python takes this literally
     ({"type": "negotiate", "receive": "(" * 2000}, "services[0].check.receive", "not a valid"),
-    ({"type": "external"}, None, None),
+    ({"type": "external"}, "services[0].check.command", "needs a command"),
     ({"type": "external", "command": []}, "services[0].check.command", "empty list"),
     ({"type": "external", "command": ["ok", 3]}, "services[0].check.command[1]", "number"),
     ({"type": "external", "command": " "}, "services[0].check.command", "not a usable"),

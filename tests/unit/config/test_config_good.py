@@ -71,12 +71,12 @@ def test_mixed_families_protocols_fwmarks_forwards():
     assert mark6.service.key == ServiceKey(6, "", "", 0, 2 ** 32 - 1)
     assert mark6.service.netmask == 128
     assert mark6.service.reals == (Real(RealKey("fd00::1", 80), 65535, "masq"),)
-    assert mark6.fallback == Real(RealKey("::1", 8080), 1, "masq")
+    assert mark6.fallback == Real(RealKey("fd00::99", 8080), 1, "masq")
     assert mark6.check == {"type": "none"}
 
     sorry = got["services[5]"]
     assert sorry.service.reals == () and sorry.service.scheduler == "mh"
-    assert sorry.fallback == Real(RealKey("127.0.0.1", 8081), 5, "masq")
+    assert sorry.fallback == Real(RealKey("10.0.0.99", 8081), 5, "masq")
     assert apply_table(Config((sorry,)))[sorry.service.key].reals == (sorry.fallback,)
 
 

@@ -14,6 +14,7 @@ import time
 from typing import Dict, Optional, Tuple
 
 EXIT_OK, EXIT_INVALID, EXIT_KERNEL = 0, 1, 3
+WIDTH = 80      # a serial console
 STALE_S = 10.0  # no rewrite for this long (beyond the longest check interval) = stale
 
 
@@ -79,9 +80,14 @@ def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: flo
             weight = f"{'-' if eff is None else eff}/{r['weight']}"
             ago = "-" if r["checked_ago_s"] is None else f"{r['checked_ago_s']:.0f}s"
             act, inact = conns.get((svc["virtual"], r["address"]), (0, 0))
-            left = f"  {r['address']:<24} {weight:>9} {r['health']:<7} {ago:>7} {act:>5} {inact:>6}"
-            reason = r["reason"][:max(0, 78 - len(left))]
-            lines.append(f"{left}  {reason}".rstrip())
+            left = (f"  {r['address']:<24} {weight:>9} {r['health']:<7} {ago:>7} {act:>5} "
+                    f"{inact:>6}")
+            reason = r["reason"]
+            if len(left) + 2 + len(reason) <= WIDTH:
+                lines.append(f"{left}  {reason}".rstrip())
+            else:  # a long reason gets a line of its own rather than being cut
+                lines.append(left)
+                lines.append(f"      {reason}"[:WIDTH])
     return "\n".join(lines)
 
 

@@ -229,3 +229,68 @@ def test_runs_with_a_read_only_root(lab, agent, tmp_path):
     a.stop()
     assert a.proc.returncode == 0, a.log()
     assert len(a.reals()) == 2  # SIGTERM leaves the table as it is
+
+
+def _openssl_server(lab, tmp_path, name):
+    """An https server on the real (openssl s_server -www: HTTP 200 and a status page),
+    with a self-signed certificate made for the test."""
+    key, crt = tmp_path / "key.pem", tmp_path / "crt.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    f"/CN={name}", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    proc = subprocess.Popen(["ip", "netns", "exec", lab.ns(name), "openssl", "s_server",
+                             "-quiet", "-www", "-accept", "443", "-cert", str(crt),
+                             "-key", str(key)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    lab.procs.append(proc)
+
+
+def test_every_check_type_passes_and_fails_against_real_servers(lab, agent, tmp_path):
+    """One service per check type; rs1 meets each check and rs2 does not (for its own,
+    stated reason), so each type is seen both passing and failing in one daemon run."""
+    _openssl_server(lab, tmp_path, "rs1")
+    lab.start_httpd("rs1", port=8081)                         # connect: only rs1 listens
+    lab.run(lab.ns("rs2"), "sysctl -qw net.ipv4.icmp_echo_ignore_all=1")  # ping: rs2 silent
+    fast = {"interval": 1, "timeout": 2}
+    checks = {
+        80: {"type": "negotiate", "service": "http", "request": "/", "receive": "^rs1"},
+        81: {"type": "connect", "port": 8081},
+        82: {"type": "negotiate", "service": "https", "port": 443, "request": "/"},
+        83: {"type": "negotiate", "service": "tcp", "port": 80,
+             "request": "GET / HTTP/1.0\r\n\r\n", "receive": "rs1"},
+        84: {"type": "external", "command": ["/bin/sh", "-c", 'test "$1" = 10.0.0.10', "chk"]},
+        85: {"type": "ping"},
+        86: {"type": "none"},
+    }
+    services = [service(virtual=f"{VIP}:{port}",
+                        check=c if c["type"] == "none" else dict(c, **fast))
+                for port, c in checks.items()]
+    a = agent({"services": services})
+
+    def health():
+        st = a.status() or {"services": []}
+        return {int(s["virtual"].rsplit(":", 1)[1]):
+                {r["address"].split(":")[0]: (r["health"], r["reason"]) for r in s["reals"]}
+                for s in st["services"]}
+
+    def settled():
+        h = health()
+        return len(h) == len(checks) and all(
+            s["10.0.0.10"][0] == "up" and s["10.0.0.20"][0] != "unknown" for s in h.values())
+    assert wait_for(settled, timeout=40), (health(), a.log())
+    h = health()
+    print("check results:", json.dumps(h, indent=1))
+    for port in (80, 81, 82, 83, 84, 85):
+        assert h[port]["10.0.0.10"][0] == "up", (port, h[port])
+        assert h[port]["10.0.0.20"][0] == "down", (port, h[port])
+    assert h[86]["10.0.0.20"][0] == "up"   # type none: always in
+    why = {port: h[port]["10.0.0.20"][1] for port in checks}
+    assert "match" in why[80] and "refused" in why[81] and "refused" in why[82]
+    assert "match" in why[83] and "exit 1" in why[84] and "timeout" in why[85], why
+    # and the kernel holds exactly the reals that passed
+    table = lab.ipvsadm("-Sn")
+    for port in (80, 81, 82, 83, 84, 85):
+        assert f"-a -t {VIP}:{port} -r 10.0.0.10:80" in table
+        assert f"-a -t {VIP}:{port} -r 10.0.0.20:80" not in table, table
+    assert f"-a -t {VIP}:86 -r 10.0.0.20:80" in table

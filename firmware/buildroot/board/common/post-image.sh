@@ -39,8 +39,8 @@ mcopy -i "$boot" "$BINARIES_DIR/bzImage" ::/bzImage
 mcopy -i "$boot" "$BINARIES_DIR/syslinux.cfg" ::/syslinux/syslinux.cfg
 syslinux --install --directory /syslinux "$boot"
 # The /cfg partition starts with the overlay's default config, or an empty one.
-if [ -f "$TARGET_DIR/etc/lvslite.json" ]; then
-	cp "$TARGET_DIR/etc/lvslite.json" "$BINARIES_DIR/lvslite.json"
+if [ -f "$TARGET_DIR/usr/share/lvslite/lvslite.json" ]; then
+	cp "$TARGET_DIR/usr/share/lvslite/lvslite.json" "$BINARIES_DIR/lvslite.json"
 else
 	printf '{"services": []}\n' > "$BINARIES_DIR/lvslite.json"
 fi

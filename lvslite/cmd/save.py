@@ -1,0 +1,231 @@
+"""`lvslite save`: write the running config back to the card's /cfg partition.
+
+The only thing on the box that writes to the card (overlay/etc/fstab; reference/firmware.md
+§3: NanoBSD's save_cfg compares then copies, m0n0wall's write_config wraps the write in
+conf_mount_rw/conf_mount_ro). In order: the config is validated (an invalid one is never
+saved: exit 1, card untouched); compared with the saved copy (identical: nothing written, no
+remount); /cfg is remounted read-write; a temp file is written, fsync'ed and renamed over
+lvslite.json, and the folder is fsync'ed; /cfg is remounted read-only (always, also after a
+failure). The card's written sectors during the save are read from /proc/diskstats and
+reported. Reads and writes only the config, /cfg and /proc; never the kernel's IPVS table.
+
+Exit codes: 0 saved (or nothing to save); 1 invalid config, or /cfg cannot be written (the
+message says what to do); 2 usage.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+EXIT_OK, EXIT_INVALID = 0, 1
+DEFAULT_CFG = "/cfg"
+NAME = "lvslite.json"
+TEMP = ".lvslite.json.new"
+
+
+class SaveError(Exception):
+    """The save cannot go on; the message names the thing, the problem and the fix."""
+
+
+class Mount(NamedTuple):
+    device: str
+    point: str
+    fstype: str
+    options: Tuple[str, ...]
+
+    @property
+    def read_only(self) -> bool:
+        return "ro" in self.options
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("-c", "--config", metavar="FILE",
+                        help="the config to save (default $LVSLITE_CONFIG or "
+                             "/etc/lvslite.json, the RAM copy the daemon runs)")
+    parser.add_argument("--cfg", metavar="DIR", default=DEFAULT_CFG,
+                        help=f"mount point of the card's config partition (default {DEFAULT_CFG})")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document (saved, bytes, sectors per device)")
+
+
+# ------------------------------------------------------------------ pure parts
+
+def unescape(field: str) -> str:
+    """/proc/mounts writes space, tab, newline and backslash as octal escapes (\\040)."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and i + 4 <= len(field) and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def find_mount(mounts_text: str, point: str) -> Optional[Mount]:
+    """The filesystem mounted exactly at `point` (the last one, if mounts are stacked)."""
+    found = None
+    for line in mounts_text.splitlines():
+        f = line.split()
+        if len(f) >= 4 and unescape(f[1]) == point:
+            found = Mount(unescape(f[0]), point, f[2], tuple(f[3].split(",")))
+    return found
+
+
+def device_counters(diskstats: str, major: int, minor: int) -> Dict[str, int]:
+    """{name: sectors written} of the partition major:minor and of its whole disk."""
+    from lvslite.wear.diskstats import parent_of, parse_counters
+
+    devs = parse_counters(diskstats)
+    part = next((c for c in devs.values() if (c.major, c.minor) == (major, minor)), None)
+    if part is None:
+        return {}
+    out = {part.name: part.sectors_written}
+    parent = parent_of(part.name, devs)
+    if parent is not None:
+        out[parent] = devs[parent].sectors_written
+    return out
+
+
+def delta(before: Dict[str, int], after: Dict[str, int]) -> Dict[str, int]:
+    return {k: after[k] - before[k] for k in after if k in before}
+
+
+# ------------------------------------------------------------------ the edges
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _proc(name: str) -> str:
+    try:
+        return _read(f"/proc/{name}").decode("ascii", "replace")
+    except OSError:
+        return ""
+
+
+def _remount(point: str, mode: str) -> None:
+    import subprocess
+
+    proc = subprocess.run(["mount", "-o", f"remount,{mode}", point], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise SaveError(f"{point}: cannot remount {'read-write' if mode == 'rw' else 'read-only'}"
+                        f" ({proc.stdout.strip() or f'mount exited {proc.returncode}'}; "
+                        "is the card write-protected, or a file on it still open?)")
+
+
+def write_atomically(folder: str, name: str, data: bytes) -> None:
+    """Temp file, fsync, rename over `name`, fsync the folder: after a power cut the card
+    holds either the old config or the new one, never half of one."""
+    tmp, dst = os.path.join(folder, TEMP), os.path.join(folder, name)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, dst)
+    dfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def save(config: str, cfg: str) -> dict:
+    """Validate and save; the report as a dict. Raises ConfigError or SaveError."""
+    from lvslite.config import parse
+
+    try:
+        data = _read(config)
+    except OSError as exc:
+        raise SaveError(f"{config}: cannot read the config ({exc.strerror}; give the file with "
+                        "-c FILE)") from None
+    parse(data, config)                            # ConfigError: never save a bad config
+    cfg = os.path.abspath(cfg)
+    mount = find_mount(_proc("self/mounts"), cfg)
+    if mount is None:
+        raise SaveError(f"{cfg}: not a mounted partition (expected the card's config "
+                        "partition, which /etc/init.d/S15cfg mounts read-only at boot; "
+                        "mount it, or name another with --cfg DIR)")
+    dst = os.path.join(cfg, NAME)
+    report = {"config": config, "saved_to": dst, "bytes": len(data), "saved": False,
+              "device": mount.device, "sectors": {}, "was_read_only": mount.read_only}
+    try:
+        if _read(dst) == data:
+            return report                          # nothing to write: no remount at all
+    except OSError:
+        pass
+    st = os.stat(cfg)
+    majmin = (os.major(st.st_dev), os.minor(st.st_dev))
+    before = device_counters(_proc("diskstats"), *majmin)
+    failure: Optional[BaseException] = None
+    if mount.read_only:
+        _remount(cfg, "rw")
+    try:
+        write_atomically(cfg, NAME, data)
+    except OSError as exc:
+        failure = SaveError(f"{dst}: cannot write ({exc.strerror}; the card may be full or "
+                            f"failing: check `dmesg`)")
+    finally:
+        if mount.read_only:
+            try:
+                _remount(cfg, "ro")
+            except SaveError as exc:
+                failure = failure or SaveError(f"{exc} -- the card is left read-write: "
+                                               f"run `mount -o remount,ro {cfg}`")
+    if failure is not None:
+        raise failure
+    report["saved"] = True
+    report["sectors"] = delta(before, device_counters(_proc("diskstats"), *majmin))
+    return report
+
+
+def describe(r: dict) -> List[str]:
+    if not r["saved"]:
+        return [f"lvslite: {r['saved_to']} already holds {r['config']}; nothing written "
+                "(0 sectors)"]
+    lines = [f"lvslite: saved {r['config']} to {r['saved_to']} ({r['bytes']} bytes)"]
+    if r["sectors"]:
+        parts = ", ".join(f"{n} {s} sectors ({s * 512 / 1024:.1f} KiB)"
+                          for n, s in r["sectors"].items())
+        lines.append(f"lvslite: card writes during the save: {parts}")
+    else:
+        lines.append(f"lvslite: card writes during the save: unknown ({r['device']} is not "
+                     "in /proc/diskstats)")
+    if not r["was_read_only"]:
+        lines.append(f"lvslite: warning: {os.path.dirname(r['saved_to'])} was mounted "
+                     "read-write before the save and is left so; the card is written outside "
+                     "`lvslite save` while it is")
+    return lines
+
+
+def run(args) -> int:
+    from lvslite.cmd.apply import config_path
+    from lvslite.config import ConfigError
+
+    path = config_path(args)
+    try:
+        report = save(path, args.cfg)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"lvslite: error: {problem}", file=sys.stderr)
+        print(f"lvslite: error: {path}: not saved, the card is untouched (fix the config; "
+              "`lvslite check` lists the same problems)", file=sys.stderr)
+        return EXIT_INVALID
+    except SaveError as exc:
+        print(f"lvslite: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.json:
+        import json
+        print(json.dumps(report, sort_keys=True))
+    else:
+        for line in describe(report):
+            print(line)
+    return EXIT_OK

@@ -1,0 +1,63 @@
+# Firmware image, Debian-based i386 flavour (firmware/image/), and the flasher (firmware/flash/).
+#
+#   make image [IMAGE_BAUD=19200|38400|115200] [IMAGE_APPEND="libata.dma=0 ..."]
+#                          -> out/image/lvslite-i386.img (+ manifest.json); root + archive
+#   make flash [IMAGE=out/image/lvslite-i386.img] DEV=/dev/sdX [FLASH_ARGS="--yes --force"]
+#   make image-prereqs     install the host tools (as root; says what is missing otherwise)
+#
+# The Debian root and kernel package are cached in .cache/image/ (about 2 minutes, once);
+# the image is rebuilt (about a minute) only when lvslite/, overlay/, firmware/image/ or the
+# options change. `make test` builds it when missing or stale (image-test-prereq) and then
+# boots it in tests/image/.
+
+IMAGE_OUT    := out/image
+IMAGE_FILE   := $(IMAGE_OUT)/lvslite-i386.img
+IMAGE_BAUD   ?= 19200
+IMAGE_APPEND ?=
+IMAGE        ?= $(IMAGE_FILE)
+IMAGE_OPTS   := --baud $(IMAGE_BAUD) $(addprefix --append ,$(IMAGE_APPEND))
+IMAGE_SRCS   := $(shell find lvslite overlay firmware/image -type f ! -name '*.pyc' \
+                  ! -path '*/__pycache__/*' 2>/dev/null)
+# command:package pairs for the host tools the build and the boot test use
+IMAGE_TOOLS  := mmdebstrap:mmdebstrap mksquashfs:squashfs-tools syslinux:syslinux \
+                mcopy:mtools mkfs.vfat:dosfstools depmod:kmod dpkg-deb:dpkg \
+                qemu-system-i386:qemu-system-x86
+
+.PHONY: image image-prereqs image-test-prereq flash FORCE
+
+image-prereqs:
+	@missing=""; for tp in $(IMAGE_TOOLS); do t=$${tp%%:*}; p=$${tp#*:}; \
+	  command -v $$t >/dev/null || missing="$$missing $$p"; done; \
+	[ -f /usr/lib/syslinux/mbr/mbr.bin ] || missing="$$missing syslinux-common"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "image: missing$$missing and not root (apt-get install$$missing)"; exit 1; fi; \
+	echo "image: installing$$missing"; \
+	{ apt-get install -y -q $$missing >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; } \
+	  || { echo "image: could not install$$missing"; exit 1; }
+
+# Rewritten only when the options change, so a new IMAGE_BAUD rebuilds and nothing else does.
+$(IMAGE_OUT)/.options: FORCE
+	@mkdir -p $(IMAGE_OUT); echo '$(IMAGE_OPTS)' | cmp -s - $@ || echo '$(IMAGE_OPTS)' > $@
+
+$(IMAGE_FILE): $(IMAGE_SRCS) $(IMAGE_OUT)/.options
+	$(VPY) -m firmware.image build $(IMAGE_OPTS)
+
+image: setup image-prereqs
+	@$(MAKE) --no-print-directory $(IMAGE_FILE)
+
+# Soft, like vm-prepare: without root or the archive it says so and removes a stale image,
+# so tests/image skips with the reason (and fails where required: LVSLITE_REQUIRE_VM=1).
+image-test-prereq: setup
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "image: not root, $(IMAGE_FILE) not (re)built; tests/image will skip if it is missing"; \
+	  exit 0; fi; \
+	$(MAKE) --no-print-directory image-prereqs && $(MAKE) --no-print-directory $(IMAGE_FILE) \
+	  || { rm -f $(IMAGE_FILE); \
+	       echo "image: could not build $(IMAGE_FILE); tests/image will skip (fail where required)"; }
+
+TEST_PREREQS += image-test-prereq
+
+flash: setup
+	@test -n "$(DEV)" || { echo "usage: make flash [IMAGE=$(IMAGE_FILE)] DEV=/dev/sdX [FLASH_ARGS=--force]"; exit 2; }
+	$(VPY) -m firmware.flash $(IMAGE) $(DEV) $(FLASH_ARGS)

@@ -1,0 +1,117 @@
+"""Helpers of the image tests: the test config, booting the card, the lab in the guest.
+
+Kept out of conftest.py so test modules import them by a name no other folder uses.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+import guestvm
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+IMAGE_DIR = REPO / "out/image"
+OUT = Path(os.environ.get("LVSLITE_IMAGE_OUT", REPO / ".cache/image/run"))
+BOOT_TIMEOUT = float(os.environ.get("LVSLITE_IMAGE_BOOT_TIMEOUT", 240))
+
+# The config the tests put on the card's /cfg partition before the first boot, the way an
+# administrator would with a card reader (FAT): LVS-NAT, HTTP checks every second.
+VIP = "10.0.1.100"
+REALS = {"rs1": "10.0.0.10", "rs2": "10.0.0.20"}
+CHECK = {"type": "negotiate", "service": "http", "request": "/alive.html",
+         "receive": "alive", "interval": 1, "timeout": 2}
+
+
+def config(scheduler: str = "rr", weights=(1, 1)) -> dict:
+    return {"services": [{
+        "virtual": f"{VIP}:80", "protocol": "tcp", "scheduler": scheduler, "forward": "masq",
+        "check": CHECK,
+        "reals": [{"address": f"{a}:80", "weight": w} for a, w in zip(REALS.values(), weights)],
+    }]}
+
+
+@dataclass
+class Card:
+    path: Path
+    manifest: dict
+
+    def partition(self, name: str) -> dict:
+        return next(p for p in self.manifest["partitions"] if p["name"] == name)
+
+
+@dataclass
+class Report:
+    lines: List[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+
+REPORT = Report()
+
+
+def boot(card: Card, what: str) -> guestvm.Guest:
+    OUT.mkdir(parents=True, exist_ok=True)
+    g = guestvm.Guest(card.path, OUT / "console.log")
+    g.start()
+    try:
+        shell = g.wait_shell(BOOT_TIMEOUT)
+        g.sh("stty cols 500 2>/dev/null; export TERM=dumb", timeout=20, check=False)
+        pid = wait_daemon(g, BOOT_TIMEOUT)
+    except Exception:
+        g.power_cut()
+        raise
+    g.boot_seconds = shell
+    g.daemon_seconds = pid
+    REPORT.add(f"{what}: console shell after {shell:.1f} s, `lvslite run` up after {pid:.1f} s "
+               f"(wall clock from qemu start); console log {OUT / 'console.log'}")
+    return g
+
+
+def wait_daemon(g: guestvm.Guest, timeout: float) -> float:
+    end = time.monotonic() + timeout
+    while True:
+        rc, out = g.sh("cat /proc/$(cat /run/lvslite/lvslite.pid)/cmdline | tr '\\0' ' '",
+                       check=False, timeout=30)
+        if rc == 0 and " run " in f" {out} ":
+            return time.monotonic() - g.started
+        if time.monotonic() > end:
+            raise guestvm.GuestError(f"no running `lvslite run` (pid file /run/lvslite/"
+                                     f"lvslite.pid) after {timeout:.0f}s:\n{out}\n"
+                                     f"{g.out('ps; logread | tail -20', timeout=30)}")
+        time.sleep(2)
+
+
+def build_lab(g: guestvm.Guest) -> Dict[str, str]:
+    """In the guest: a client namespace on the director's front side (the VIP's side) and
+    two real servers (busybox httpd) behind a bridge, routed back through the director.
+
+        cl 10.0.1.2 --veth-- front 10.0.1.1 + VIP   director   br0 10.0.0.1 -- rs1, rs2
+    """
+    cmds = [
+        "ip netns add cl", "ip link add front type veth peer name eth0 netns cl",
+        "ip addr add 10.0.1.1/24 dev front", f"ip addr add {VIP}/32 dev front",
+        "ip link set front up", "ip -n cl link set lo up",
+        "ip -n cl addr add 10.0.1.2/24 dev eth0", "ip -n cl link set eth0 up",
+        "ip -n cl route add default via 10.0.1.1",
+        "ip link add br0 type bridge", "ip addr add 10.0.0.1/24 dev br0", "ip link set br0 up",
+    ]
+    for name, addr in REALS.items():
+        cmds += [
+            f"ip netns add {name}", f"ip link add {name} type veth peer name eth0 netns {name}",
+            f"ip link set {name} master br0", f"ip link set {name} up",
+            f"ip -n {name} link set lo up", f"ip -n {name} addr add {addr}/24 dev eth0",
+            f"ip -n {name} link set eth0 up", f"ip -n {name} route add default via 10.0.0.1",
+            f"mkdir -p /tmp/www-{name} && echo {name} > /tmp/www-{name}/index.html "
+            f"&& echo alive > /tmp/www-{name}/alive.html",
+            f"ip netns exec {name} httpd -p 80 -h /tmp/www-{name}",
+        ]
+    for c in cmds:
+        g.sh(c, timeout=30)
+    return dict(REALS)
+

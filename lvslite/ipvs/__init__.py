@@ -1,0 +1,54 @@
+"""The only door to the kernel's IPVS table (STYLE.md: "all kernel talk behind one seam").
+
+Backends share one small interface, so `apply` and `export` never know which one they hold:
+
+    backend.dump() -> Table          the live table, as model values
+    backend.apply(ops) -> None       run the ops in order; IPVSError says which one failed
+    backend.close() -> None
+
+`netlink` (default) speaks generic netlink with the standard library; `ipvsadm` forks the
+ipvsadm binary once per operation. Each is imported only when asked for: `lvslite check`
+and `--dry-run` of a config that fails validation never load either.
+"""
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Sequence
+
+
+BACKENDS = ("netlink", "ipvsadm")
+
+
+class IPVSError(Exception):
+    """The kernel refused, or IPVS cannot be reached. The message says what to load or check.
+
+    `done` lists the operations that did take effect before (or despite) the failure, so the
+    caller can remember which services it created even when an apply stops half way.
+    """
+
+    def __init__(self, message: str, errno: int | None = None,
+                 done: Sequence = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errno = errno
+        self.done = list(done)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def more_failed(n: int) -> str:
+    """The tail of an IPVSError message when the first failure was not the only one."""
+    return f" ({n} more operation{'s' if n > 1 else ''} failed)" if n else ""
+
+
+def open_backend(name: str = "netlink"):
+    """A connected backend by name; raises IPVSError when IPVS cannot be reached."""
+    if name == "netlink":
+        from lvslite.ipvs.netlink import NetlinkBackend
+        return NetlinkBackend()
+    if name == "ipvsadm":
+        from lvslite.ipvs.ipvsadm import IpvsadmBackend
+        return IpvsadmBackend()
+    raise ValueError(f"unknown backend {name!r} (expected one of {', '.join(BACKENDS)})")

@@ -1,0 +1,649 @@
+"""IPVS over generic netlink, with the standard library alone (socket, struct, os).
+
+Why our own client: pyroute2 costs ~20 MB of RSS (reference/control-planes.md §c) and the
+box has 64-256 MB; libnl is C. This module speaks exactly the part of the IPVS family that
+`apply`/`export` need: resolve the family, dump services and their destinations, and
+new/set/del of services and destinations, for IPv4, IPv6 and fwmark services.
+
+Wire format (all numbers from the kernel's include/uapi/linux/ip_vs.h and
+net/netfilter/ipvs/ip_vs_ctl.c, and from linux/netlink.h, linux/genetlink.h):
+- every attribute in host byte order except ports (be16) and the IPv4 persistence netmask
+  (be32, a dotted mask); for IPv6 the netmask attribute holds the prefix length as a plain
+  u32, which is how the kernel compares it (1..128);
+- addresses are the 16-byte union nf_inet_addr (IPv4 in the first 4 bytes);
+- IPVS_SVC_ATTR_FLAGS is struct ip_vs_flags {u32 flags; u32 mask}; we always send mask ~0,
+  as ipvsadm does, so the service ends up with exactly the flags we give;
+- NEW/SET_SERVICE need SCHED_NAME, FLAGS, TIMEOUT and NETMASK, NEW/SET_DEST need FWD_METHOD,
+  WEIGHT, U_THRESH and L_THRESH, or the kernel answers EINVAL.
+
+Every change request carries NLM_F_ACK and its acknowledgement is checked. Changes are sent
+in batches (up to BATCH_MESSAGES requests in one sendmsg: the kernel handles them in order
+and acknowledges each one), so a 5000-operation apply costs 79 sends instead of 5000.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+
+from lvslite.ipvs import IPVSError, more_failed
+from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                              EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op)
+from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Sequence
+
+# linux/netlink.h
+NETLINK_GENERIC = 16
+NLM_F_REQUEST = 0x01
+NLM_F_MULTI = 0x02
+NLM_F_ACK = 0x04
+NLM_F_DUMP = 0x300          # NLM_F_ROOT | NLM_F_MATCH
+NLM_F_CAPPED = 0x100        # in an error message: the request was not echoed back
+NLM_F_ACK_TLVS = 0x200      # in an error message: extended-ack attributes follow
+NLMSG_NOOP = 1
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLMSG_OVERRUN = 4
+NLMSGERR_ATTR_MSG = 1
+SOL_NETLINK = 270
+NETLINK_CAP_ACK = 10
+NETLINK_EXT_ACK = 11
+NLA_F_NESTED = 0x8000
+NLA_TYPE_MASK = 0x3FFF
+# linux/genetlink.h
+GENL_ID_CTRL = 0x10
+CTRL_CMD_GETFAMILY = 3
+CTRL_ATTR_FAMILY_ID = 1
+CTRL_ATTR_FAMILY_NAME = 2
+
+# include/uapi/linux/ip_vs.h
+IPVS_GENL_NAME = "IPVS"
+IPVS_GENL_VERSION = 1
+IPVS_CMD_NEW_SERVICE = 1
+IPVS_CMD_SET_SERVICE = 2
+IPVS_CMD_DEL_SERVICE = 3
+IPVS_CMD_GET_SERVICE = 4
+IPVS_CMD_NEW_DEST = 5
+IPVS_CMD_SET_DEST = 6
+IPVS_CMD_DEL_DEST = 7
+IPVS_CMD_GET_DEST = 8
+IPVS_CMD_FLUSH = 17
+
+IPVS_CMD_ATTR_SERVICE = 1
+IPVS_CMD_ATTR_DEST = 2
+
+IPVS_SVC_ATTR_AF = 1
+IPVS_SVC_ATTR_PROTOCOL = 2
+IPVS_SVC_ATTR_ADDR = 3
+IPVS_SVC_ATTR_PORT = 4
+IPVS_SVC_ATTR_FWMARK = 5
+IPVS_SVC_ATTR_SCHED_NAME = 6
+IPVS_SVC_ATTR_FLAGS = 7
+IPVS_SVC_ATTR_TIMEOUT = 8
+IPVS_SVC_ATTR_NETMASK = 9
+IPVS_SVC_ATTR_STATS = 10
+IPVS_SVC_ATTR_PE_NAME = 11
+IPVS_SVC_ATTR_STATS64 = 12
+
+IPVS_DEST_ATTR_ADDR = 1
+IPVS_DEST_ATTR_PORT = 2
+IPVS_DEST_ATTR_FWD_METHOD = 3
+IPVS_DEST_ATTR_WEIGHT = 4
+IPVS_DEST_ATTR_U_THRESH = 5
+IPVS_DEST_ATTR_L_THRESH = 6
+IPVS_DEST_ATTR_ACTIVE_CONNS = 7
+IPVS_DEST_ATTR_INACT_CONNS = 8
+IPVS_DEST_ATTR_PERSIST_CONNS = 9
+IPVS_DEST_ATTR_STATS = 10
+IPVS_DEST_ATTR_ADDR_FAMILY = 11
+IPVS_DEST_ATTR_STATS64 = 12
+IPVS_DEST_ATTR_TUN_TYPE = 13
+IPVS_DEST_ATTR_TUN_PORT = 14
+IPVS_DEST_ATTR_TUN_FLAGS = 15
+
+# IP_VS_CONN_F_* forwarding methods (ip_vs.h). LOCALNODE is what the kernel reports for a
+# real that is an address of the director itself; ipvsadm -S prints it as -g.
+IP_VS_CONN_F_FWD_MASK = 0x7
+FWD_CODE = {"masq": 0, "ipip": 2, "gate": 3}
+FWD_NAME = {0: "masq", 1: "gate", 2: "ipip", 3: "gate"}
+
+AF_CODE = {4: 2, 6: 10}             # AF_INET, AF_INET6
+AF_NAME = {2: 4, 10: 6}
+PROTO_CODE = {"tcp": 6, "udp": 17, "sctp": 132}   # IPPROTO_*
+PROTO_NAME = {6: "tcp", 17: "udp", 132: "sctp"}
+
+BATCH_MESSAGES = 64      # acks of one batch must fit the socket's receive buffer
+BATCH_BYTES = 32768      # well under the default netlink send buffer (sk_sndbuf - 32)
+RECV_BYTES = 65536       # a dump part is at most 32 kB (net/netlink/af_netlink.c)
+TIMEOUT_S = 30.0         # no reply at all within this: give up with an IPVSError
+
+_HDR = struct.Struct("=IHHII")      # struct nlmsghdr
+_GENL = struct.Struct("=BBH")       # struct genlmsghdr
+_NLA = struct.Struct("=HH")         # struct nlattr
+
+
+# --------------------------------------------------------------------------- encoding
+
+def nla(atype: int, payload: bytes) -> bytes:
+    size = _NLA.size + len(payload)
+    return _NLA.pack(size, atype) + payload + b"\0" * (-size % 4)
+
+
+def nla_u16(atype: int, value: int) -> bytes:
+    return nla(atype, struct.pack("=H", value))
+
+
+def nla_u32(atype: int, value: int) -> bytes:
+    return nla(atype, struct.pack("=I", value))
+
+
+def nla_be16(atype: int, value: int) -> bytes:
+    return nla(atype, struct.pack("!H", value))
+
+
+def nla_str(atype: int, value: str) -> bytes:
+    return nla(atype, value.encode() + b"\0")
+
+
+def nla_nest(atype: int, *parts: bytes) -> bytes:
+    return nla(atype | NLA_F_NESTED, b"".join(parts))
+
+
+def genl_message(family: int, cmd: int, flags: int, seq: int, payload: bytes = b"",
+                 version: int = IPVS_GENL_VERSION) -> bytes:
+    body = _GENL.pack(cmd, version, 0) + payload
+    return _HDR.pack(_HDR.size + len(body), family, flags, seq, 0) + body
+
+
+def address_bytes(address: str) -> bytes:
+    """The 16-byte union nf_inet_addr for an address in text form."""
+    if ":" in address:
+        return socket.inet_pton(socket.AF_INET6, address)
+    return socket.inet_pton(socket.AF_INET, address) + b"\0" * 12
+
+
+def host_prefix(af: int) -> int:
+    return 128 if af == 6 else 32
+
+
+def netmask_bytes(af: int, prefix: int) -> bytes:
+    if af == 6:
+        return struct.pack("=I", min(prefix, 128))
+    prefix = min(prefix, 32)
+    return struct.pack("!I", (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF)
+
+
+_SERVICE_IDS: dict[ServiceKey, bytes] = {}
+
+
+def service_id(key: ServiceKey) -> bytes:
+    """The attributes that name a service (enough for delete and for dumping its reals);
+    memoised, since every real of a service repeats them."""
+    got = _SERVICE_IDS.get(key)
+    if got is not None:
+        return got
+    parts = [nla_u16(IPVS_SVC_ATTR_AF, AF_CODE[key.af])]
+    if key.fwmark:
+        parts.append(nla_u32(IPVS_SVC_ATTR_FWMARK, key.fwmark))
+    else:
+        parts.append(nla_u16(IPVS_SVC_ATTR_PROTOCOL, PROTO_CODE[key.protocol]))
+        parts.append(nla(IPVS_SVC_ATTR_ADDR, address_bytes(key.address)))
+        parts.append(nla_be16(IPVS_SVC_ATTR_PORT, key.port))
+    got = b"".join(parts)
+    if len(_SERVICE_IDS) > 65536:
+        _SERVICE_IDS.clear()
+    _SERVICE_IDS[key] = got
+    return got
+
+
+def service_attr(svc: VirtualService, full: bool) -> bytes:
+    ident = service_id(svc.key)
+    if not full:
+        return nla(IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, ident)
+    flags = (svc.flags & USER_FLAGS) | (F_PERSISTENT if svc.persistent else 0)
+    netmask = svc.netmask if svc.persistent else host_prefix(svc.key.af)
+    return nla_nest(IPVS_CMD_ATTR_SERVICE, ident,
+                    nla_str(IPVS_SVC_ATTR_SCHED_NAME, svc.scheduler),
+                    nla(IPVS_SVC_ATTR_FLAGS, struct.pack("=II", flags, 0xFFFFFFFF)),
+                    nla_u32(IPVS_SVC_ATTR_TIMEOUT, svc.persistent),
+                    nla(IPVS_SVC_ATTR_NETMASK, netmask_bytes(svc.key.af, netmask)))
+
+
+# A destination nest in one pack (the hot path of a big apply): ADDR (16 bytes), PORT (be16,
+# given pre-swapped with htons), ADDR_FAMILY (u16), then FWD_METHOD, WEIGHT, U_THRESH,
+# L_THRESH (u32 each). A u16 attribute is 6 bytes long, padded to 8.
+_DEST_ID = struct.Struct("=HH" "HH16s" "HHH2x" "HHH2x")
+_DEST_FULL = struct.Struct("=HH" "HH16s" "HHH2x" "HHH2x" "HHI" "HHI" "HHI" "HHI")
+
+
+def dest_attr(real: Real, full: bool) -> bytes:
+    address = real.key.address
+    af = AF_CODE[6 if ":" in address else 4]
+    head = (IPVS_CMD_ATTR_DEST | NLA_F_NESTED, 20, IPVS_DEST_ATTR_ADDR, address_bytes(address),
+            6, IPVS_DEST_ATTR_PORT, socket.htons(real.key.port),
+            6, IPVS_DEST_ATTR_ADDR_FAMILY, af)
+    if not full:
+        return _DEST_ID.pack(_DEST_ID.size, *head)
+    return _DEST_FULL.pack(_DEST_FULL.size, *head,
+                           8, IPVS_DEST_ATTR_FWD_METHOD, FWD_CODE[real.forward],
+                           8, IPVS_DEST_ATTR_WEIGHT, real.weight,
+                           8, IPVS_DEST_ATTR_U_THRESH, 0, 8, IPVS_DEST_ATTR_L_THRESH, 0)
+
+
+_OP_CMD = {ADD_SERVICE: IPVS_CMD_NEW_SERVICE, EDIT_SERVICE: IPVS_CMD_SET_SERVICE,
+           DEL_SERVICE: IPVS_CMD_DEL_SERVICE, ADD_REAL: IPVS_CMD_NEW_DEST,
+           EDIT_REAL: IPVS_CMD_SET_DEST, DEL_REAL: IPVS_CMD_DEL_DEST}
+
+
+def encode_op(family: int, op: Op, seq: int) -> bytes:
+    """One request message performing `op`, asking for an acknowledgement."""
+    cmd = _OP_CMD[op.kind]
+    if op.kind in (ADD_SERVICE, EDIT_SERVICE):
+        payload = service_attr(op.service, full=True)
+    elif op.kind == DEL_SERVICE:
+        payload = service_attr(op.service, full=False)
+    else:
+        payload = (service_attr(op.service, full=False)
+                   + dest_attr(op.real, full=op.kind != DEL_REAL))
+    return genl_message(family, cmd, NLM_F_REQUEST | NLM_F_ACK, seq, payload)
+
+
+# --------------------------------------------------------------------------- decoding
+
+def parse_attrs(buf, start: int, end: int, want=None) -> dict[int, bytes]:
+    """type -> payload of the attributes in buf[start:end] (flags stripped from the type);
+    only the types in `want`, when given (a dump entry carries statistics we never read)."""
+    attrs: dict[int, bytes] = {}
+    if end > len(buf):
+        end = len(buf)
+    unpack = _NLA.unpack_from
+    off = start
+    while off + 4 <= end:
+        size, atype = unpack(buf, off)
+        if size < 4 or off + size > end:
+            break
+        atype &= NLA_TYPE_MASK
+        if want is None or atype in want:
+            attrs[atype] = bytes(buf[off + 4:off + size])
+        off += (size + 3) & ~3
+    return attrs
+
+
+def find_nested(buf, start: int, end: int, atype: int) -> tuple[int, int] | None:
+    """(start, end) of the payload of attribute `atype` in buf[start:end], without copying."""
+    unpack = _NLA.unpack_from
+    off = start
+    while off + 4 <= end:
+        size, t = unpack(buf, off)
+        if size < 4 or off + size > end:
+            return None
+        if t & NLA_TYPE_MASK == atype:
+            return off + 4, off + size
+        off += (size + 3) & ~3
+    return None
+
+
+SERVICE_WANT = frozenset((IPVS_SVC_ATTR_AF, IPVS_SVC_ATTR_PROTOCOL, IPVS_SVC_ATTR_ADDR,
+                          IPVS_SVC_ATTR_PORT, IPVS_SVC_ATTR_FWMARK, IPVS_SVC_ATTR_SCHED_NAME,
+                          IPVS_SVC_ATTR_FLAGS, IPVS_SVC_ATTR_TIMEOUT, IPVS_SVC_ATTR_NETMASK))
+DEST_WANT = frozenset((IPVS_DEST_ATTR_ADDR, IPVS_DEST_ATTR_PORT, IPVS_DEST_ATTR_FWD_METHOD,
+                       IPVS_DEST_ATTR_WEIGHT, IPVS_DEST_ATTR_ADDR_FAMILY))
+
+
+def _u16(b: bytes) -> int:
+    return struct.unpack("=H", b[:2])[0]
+
+
+def _u32(b: bytes) -> int:
+    return struct.unpack("=I", b[:4])[0]
+
+
+def address_text(af: int, raw: bytes) -> str:
+    """Canonical text (ipaddress's compressed form, as lvslite.model requires)."""
+    if af == 4:
+        return socket.inet_ntoa(raw[:4])
+    import ipaddress  # only when there is an IPv6 entry
+    return ipaddress.IPv6Address(bytes(raw[:16])).compressed
+
+
+def prefix_of(mask: int) -> int:
+    """Leading one bits of a 32-bit mask (a non-contiguous mask is cut at its first hole)."""
+    n = 0
+    while n < 32 and mask & (0x80000000 >> n):
+        n += 1
+    return n
+
+
+def decode_service(attrs: dict[int, bytes]) -> VirtualService:
+    af = AF_NAME.get(_u16(attrs[IPVS_SVC_ATTR_AF]), 0)
+    if IPVS_SVC_ATTR_FWMARK in attrs and _u32(attrs[IPVS_SVC_ATTR_FWMARK]):
+        key = ServiceKey(af, "", "", 0, _u32(attrs[IPVS_SVC_ATTR_FWMARK]))
+    else:
+        proto = _u16(attrs[IPVS_SVC_ATTR_PROTOCOL])
+        key = ServiceKey(af, PROTO_NAME.get(proto, str(proto)),
+                         address_text(af, attrs[IPVS_SVC_ATTR_ADDR]),
+                         struct.unpack("!H", attrs[IPVS_SVC_ATTR_PORT][:2])[0])
+    flags, mask = struct.unpack("=II", attrs[IPVS_SVC_ATTR_FLAGS][:8])
+    flags &= mask
+    persistent = _u32(attrs[IPVS_SVC_ATTR_TIMEOUT]) if flags & F_PERSISTENT else 0
+    raw_mask = attrs.get(IPVS_SVC_ATTR_NETMASK, b"\xff\xff\xff\xff")
+    if not persistent:
+        netmask = host_prefix(af)
+    elif af == 6:
+        netmask = min(_u32(raw_mask), 128)
+    else:
+        netmask = prefix_of(struct.unpack("!I", raw_mask[:4])[0])
+    sched = attrs[IPVS_SVC_ATTR_SCHED_NAME].split(b"\0", 1)[0].decode()
+    return VirtualService(key, sched, persistent, netmask, flags & USER_FLAGS, ())
+
+
+def decode_dest(attrs: dict[int, bytes], service_af: int) -> Real:
+    af = service_af
+    if IPVS_DEST_ATTR_ADDR_FAMILY in attrs:
+        af = AF_NAME.get(_u16(attrs[IPVS_DEST_ATTR_ADDR_FAMILY]), service_af)
+    key = RealKey(address_text(af, attrs[IPVS_DEST_ATTR_ADDR]),
+                  struct.unpack("!H", attrs[IPVS_DEST_ATTR_PORT][:2])[0])
+    fwd = _u32(attrs[IPVS_DEST_ATTR_FWD_METHOD]) & IP_VS_CONN_F_FWD_MASK
+    return Real(key, _u32(attrs[IPVS_DEST_ATTR_WEIGHT]), FWD_NAME.get(fwd, "gate"))
+
+
+_U16 = struct.Struct("=H")
+_U32 = struct.Struct("=I")
+
+
+def read_dest(buf, start: int, end: int, service_af: int) -> Real:
+    """decode_dest() straight from a receive buffer: the hot loop of a dump, which reads
+    thousands of destinations and skips their statistics without copying them."""
+    unpack = _NLA.unpack_from
+    addr = -1
+    port = fwd = weight = 0
+    af = service_af
+    off = start
+    while off + 4 <= end:
+        size, atype = unpack(buf, off)
+        if size < 4:
+            break
+        atype &= NLA_TYPE_MASK
+        p = off + 4
+        if atype == IPVS_DEST_ATTR_ADDR:
+            addr = p
+        elif atype == IPVS_DEST_ATTR_PORT:
+            port = (buf[p] << 8) | buf[p + 1]
+        elif atype == IPVS_DEST_ATTR_FWD_METHOD:
+            fwd = _U32.unpack_from(buf, p)[0] & IP_VS_CONN_F_FWD_MASK
+        elif atype == IPVS_DEST_ATTR_WEIGHT:
+            weight = _U32.unpack_from(buf, p)[0]
+        elif atype == IPVS_DEST_ATTR_ADDR_FAMILY:
+            af = AF_NAME.get(_U16.unpack_from(buf, p)[0], service_af)
+        off += (size + 3) & ~3
+    if addr < 0:
+        raise IPVSError("the kernel sent a destination without an address (a newer IPVS "
+                        "netlink format?)")
+    if af == 4:
+        address = socket.inet_ntoa(bytes(buf[addr:addr + 4]))
+    else:
+        address = address_text(6, bytes(buf[addr:addr + 16]))
+    return Real(RealKey(address, port), weight, FWD_NAME.get(fwd, "gate"))
+
+
+def _real_key(real: Real) -> RealKey:
+    return real.key
+
+
+def parse_error(buf, off: int, length: int, flags: int) -> tuple[int, str]:
+    """(errno, extended-ack message) of an NLMSG_ERROR; errno 0 is an acknowledgement."""
+    err = -struct.unpack_from("=i", buf, off + 16)[0]
+    text = ""
+    if flags & NLM_F_ACK_TLVS:
+        orig_len = _HDR.unpack_from(buf, off + 20)[0]
+        tlvs = off + 20 + (16 if flags & NLM_F_CAPPED else (orig_len + 3) & ~3)
+        msg = parse_attrs(buf, tlvs, off + length).get(NLMSGERR_ATTR_MSG)
+        if msg:
+            text = msg.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return err, text
+
+
+# --------------------------------------------------------------------------- errors
+
+def explain(err: int, op: Op | None = None, extack: str = "") -> str:
+    """A message a person can act on: the thing, the problem, the fix."""
+    import errno as E
+    if err in (E.EPERM, E.EACCES):
+        return ("permission denied by the kernel (programming IPVS needs root, or "
+                "CAP_NET_ADMIN in the director's network namespace)")
+    thing = _thing(op)
+    if op is not None and err == E.ENOENT and op.kind in (ADD_SERVICE, EDIT_SERVICE):
+        s = op.service.scheduler
+        return (f"{thing}: the kernel has no IPVS scheduler '{s}' (load it: modprobe "
+                f"ip_vs_{s}, or pick another scheduler)")
+    if err == E.ESRCH:
+        return (f"{thing}: no such virtual service in the kernel (the table changed while "
+                f"lvslite was applying; run apply again)")
+    if err == E.ENOENT:
+        return (f"{thing}: no such real server in the kernel (the table changed while "
+                f"lvslite was applying; run apply again)")
+    if err == E.EEXIST:
+        return (f"{thing}: already exists in the kernel (the table changed while lvslite "
+                f"was applying; run apply again)")
+    if err == E.EAFNOSUPPORT:
+        return f"{thing}: this kernel's IPVS has no IPv6 support (CONFIG_IP_VS_IPV6)"
+    if err == E.EINVAL and op is not None and op.real is not None:
+        return (f"{thing}: the kernel refused the real server as invalid (its address must "
+                f"be unicast and routable from the director{'; ' + extack if extack else ''})")
+    detail = f"; {extack}" if extack else ""
+    return f"{thing}: the kernel refused: {os.strerror(err)}{detail}"
+
+
+def _thing(op: Op | None) -> str:
+    if op is None:
+        return "IPVS"
+    from lvslite.ipvs.ops import command_line
+    return f"`{command_line(op)}`"
+
+
+def not_available() -> IPVSError:
+    import errno as E
+    return IPVSError("IPVS is not available: load the ip_vs module (modprobe ip_vs)",
+                     E.ENOENT)
+
+
+# --------------------------------------------------------------------------- the client
+
+class NetlinkBackend:
+    """A generic-netlink socket bound to the IPVS family of the calling thread's network
+    namespace (the IPVS table is per namespace: create it inside the one to program)."""
+
+    def __init__(self) -> None:
+        try:
+            self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+            self.sock.bind((0, 0))
+        except OSError as exc:
+            raise IPVSError(f"cannot open a generic netlink socket: {exc.strerror} "
+                            f"(is this Linux with CONFIG_NETFILTER and IPVS?)", exc.errno)
+        for opt in (NETLINK_CAP_ACK, NETLINK_EXT_ACK):
+            try:
+                self.sock.setsockopt(SOL_NETLINK, opt, 1)
+            except OSError:
+                pass  # older kernels: plain acks, no messages
+        # a kernel that never answers must not hang the agent (slow boxes answer in ms)
+        self.sock.settimeout(TIMEOUT_S)
+        self.buf = bytearray(RECV_BYTES)
+        self.seq = (os.getpid() & 0xFFFF) << 16
+        self.family = self._resolve_family()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "NetlinkBackend":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _next_seq(self) -> int:
+        self.seq = (self.seq + 1) & 0xFFFFFFFF
+        return self.seq
+
+    # ---------------------------------------------------------------- low level
+    def _send(self, data: bytes) -> None:
+        try:
+            self.sock.send(data)
+        except OSError as exc:
+            raise IPVSError(f"cannot talk to the kernel over netlink: "
+                            f"{exc.strerror or exc}", exc.errno)
+
+    def _recv(self) -> int:
+        try:
+            return self.sock.recv_into(self.buf)
+        except OSError as exc:
+            raise IPVSError(f"lost the kernel's netlink replies: {exc.strerror or exc} "
+                            f"(retry; if it persists, the receive buffer is too small)",
+                            exc.errno)
+
+    def _resolve_family(self) -> int:
+        seq = self._next_seq()
+        self._send(genl_message(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_REQUEST, seq,
+                                nla_str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME), version=1))
+        while True:
+            n = self._recv()
+            off = 0
+            while off + 16 <= n:
+                length, mtype, flags, mseq, _ = _HDR.unpack_from(self.buf, off)
+                if length < 16:
+                    break
+                if mseq == seq:
+                    if mtype == NLMSG_ERROR:
+                        err, text = parse_error(self.buf, off, length, flags)
+                        if err == 0:
+                            off += (length + 3) & ~3
+                            continue
+                        import errno as E
+                        if err == E.ENOENT:
+                            raise not_available()
+                        raise IPVSError(explain(err, None, text), err)
+                    if mtype == GENL_ID_CTRL:
+                        attrs = parse_attrs(self.buf, off + 20, off + length)
+                        if CTRL_ATTR_FAMILY_ID in attrs:
+                            return _u16(attrs[CTRL_ATTR_FAMILY_ID])
+                off += (length + 3) & ~3
+
+    def _dump(self, cmd: int, payload: bytes, nest: int, decode) -> list:
+        """decode(buf, start, end) of the nested `nest` attribute of every message of a
+        dump, read straight from the receive buffer."""
+        seq = self._next_seq()
+        self._send(genl_message(self.family, cmd, NLM_F_REQUEST | NLM_F_DUMP, seq, payload))
+        out: list = []
+        buf, family, unpack = self.buf, self.family, _HDR.unpack_from
+        while True:
+            n = self._recv()
+            off = 0
+            while off + 16 <= n:
+                length, mtype, flags, mseq, _ = unpack(buf, off)
+                if length < 16:
+                    break
+                if mseq == seq:
+                    if mtype == family:
+                        inner = find_nested(buf, off + 20, off + length, nest)
+                        if inner is not None:
+                            out.append(decode(buf, inner[0], inner[1]))
+                    elif mtype == NLMSG_DONE:
+                        if length >= 20:
+                            err = -struct.unpack_from("=i", buf, off + 16)[0]
+                            if err:
+                                raise IPVSError(explain(err), err)
+                        return out
+                    elif mtype == NLMSG_ERROR:
+                        err, text = parse_error(buf, off, length, flags)
+                        if err:
+                            raise IPVSError(explain(err, None, text), err)
+                off += (length + 3) & ~3
+
+    # ---------------------------------------------------------------- the interface
+    def dump(self) -> Table:
+        """The live table, services in the kernel's order (dict order); each service's reals
+        in the kernel's order are kept in `self.dest_order` (ipvsadm -S sorts from those)."""
+        table: Table = {}
+        self.dest_order: dict[ServiceKey, tuple[RealKey, ...]] = {}
+        services = self._dump(IPVS_CMD_GET_SERVICE, b"", IPVS_CMD_ATTR_SERVICE,
+                              lambda b, s, e: decode_service(parse_attrs(b, s, e, SERVICE_WANT)))
+        for svc in services:
+            af = svc.key.af
+            dests = self._dump(IPVS_CMD_GET_DEST, service_attr(svc, full=False),
+                               IPVS_CMD_ATTR_DEST, lambda b, s, e: read_dest(b, s, e, af))
+            self.dest_order[svc.key] = tuple(r.key for r in dests)
+            dests.sort(key=_real_key)
+            table[svc.key] = VirtualService(svc.key, svc.scheduler, svc.persistent,
+                                            svc.netmask, svc.flags, tuple(dests))
+        return table
+
+    def apply(self, ops: Sequence[Op]) -> None:
+        """Run `ops` in order, checking every acknowledgement. A refusal does not stop the
+        rest (the kernel handles each message of a batch anyway; later batches are sent
+        too), so one bad service does not hold up the others: the ops that depend on a
+        refused service are refused in turn. IPVSError then names the first refusal and
+        lists in `done` every op that took effect."""
+        done: list[Op] = []
+        failures: list[tuple[Op, int, str]] = []
+        batch: list[tuple[int, Op]] = []
+        data: list[bytes] = []
+        size = 0
+        for op in ops:
+            seq = self._next_seq()
+            msg = encode_op(self.family, op, seq)
+            if batch and (len(batch) >= BATCH_MESSAGES or size + len(msg) > BATCH_BYTES):
+                self._flush(batch, data, done, failures)
+                batch, data, size = [], [], 0
+            batch.append((seq, op))
+            data.append(msg)
+            size += len(msg)
+        if batch:
+            self._flush(batch, data, done, failures)
+        if failures:
+            op, err, text = failures[0]
+            raise IPVSError(explain(err, op, text) + more_failed(len(failures) - 1), err, done)
+
+    def _flush(self, batch: list[tuple[int, Op]], data: list[bytes], done: list[Op],
+               failures: list[tuple[Op, int, str]]) -> None:
+        self._send(b"".join(data))
+        pending = dict(batch)
+        errors: dict[int, tuple[int, str]] = {}
+        while pending:
+            n = self._recv()
+            off = 0
+            while off + 16 <= n:
+                length, mtype, flags, mseq, _ = _HDR.unpack_from(self.buf, off)
+                if length < 16:
+                    break
+                if mtype == NLMSG_ERROR and mseq in pending:
+                    err, text = parse_error(self.buf, off, length, flags)
+                    if err:
+                        errors[mseq] = (err, text)
+                    pending.pop(mseq)
+                off += (length + 3) & ~3
+        for seq, op in batch:
+            if seq in errors:
+                failures.append((op,) + errors[seq])
+            else:
+                done.append(op)
+
+    def flush(self) -> None:
+        """Empty the whole table of this namespace (tests and benchmarks; apply never
+        flushes: it would drop services lvslite does not own)."""
+        seq = self._next_seq()
+        self._send(genl_message(self.family, IPVS_CMD_FLUSH, NLM_F_REQUEST | NLM_F_ACK, seq))
+        while True:
+            n = self._recv()
+            off = 0
+            while off + 16 <= n:
+                length, mtype, flags, mseq, _ = _HDR.unpack_from(self.buf, off)
+                if length < 16:
+                    break
+                if mtype == NLMSG_ERROR and mseq == seq:
+                    err, text = parse_error(self.buf, off, length, flags)
+                    if err:
+                        raise IPVSError(explain(err, None, text), err)
+                    return
+                off += (length + 3) & ~3

@@ -1,0 +1,107 @@
+"""What lvslite remembers between runs, in its state directory: the services it created.
+
+The state directory is the only place the agent writes (DESIGN.md §3): /run/lvslite, a
+tmpfs, by default, or $LVSLITE_STATE_DIR. It is cleared by a reboot together with the
+kernel's IPVS table, which is what we want: ownership means "created since boot".
+
+Writes are atomic (a temporary file in the same directory, fsync, rename), so a power cut or
+a second lvslite never sees half a file. An unreadable state file is treated as "owns
+nothing", the safe side: lvslite then deletes nothing it did not see itself create.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from lvslite.model import ServiceKey
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Iterable
+
+DEFAULT_DIR = "/run/lvslite"
+OWNED_FILE = "owned.json"
+VERSION = 1
+
+
+class StateError(Exception):
+    """The state directory cannot be used; the message says which path and what to do."""
+
+
+def state_dir() -> str:
+    return os.environ.get("LVSLITE_STATE_DIR") or DEFAULT_DIR
+
+
+def _path(directory: str | None) -> str:
+    return os.path.join(directory or state_dir(), OWNED_FILE)
+
+
+def _key_to_list(key: ServiceKey) -> list:
+    return [key.af, key.protocol, key.address, key.port, key.fwmark]
+
+
+def load_owned(directory: str | None = None) -> set[ServiceKey]:
+    """The services lvslite created (empty when nothing was ever saved). Reads only."""
+    path = _path(directory)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        if doc.get("version") != VERSION:
+            return set()
+        return {ServiceKey(int(af), str(proto), str(addr), int(port), int(fwmark))
+                for af, proto, addr, port, fwmark in doc["owned"]}
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return set()
+
+
+def ensure_dir(directory: str | None = None) -> str:
+    """Create the state directory if needed and check it is writable; before any kernel
+    change, so a run that could not remember what it created never creates anything."""
+    d = directory or state_dir()
+    try:
+        os.makedirs(d, mode=0o755, exist_ok=True)
+    except OSError as exc:
+        raise StateError(f"{d}: cannot create the state directory: {exc.strerror} "
+                         f"(set LVSLITE_STATE_DIR to a writable tmpfs folder)") from None
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise StateError(f"{d}: the state directory is not writable "
+                         f"(set LVSLITE_STATE_DIR to a writable tmpfs folder)")
+    return d
+
+
+def save_owned(keys: Iterable[ServiceKey], directory: str | None = None) -> bool:
+    """Remember `keys` as the services lvslite created; False if that is already what the
+    file says (nothing written)."""
+    keys = sorted(set(keys))
+    if set(keys) == load_owned(directory) and os.path.exists(_path(directory)):
+        return False
+    d = ensure_dir(directory)
+    path = _path(d)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    data = json.dumps({"version": VERSION, "owned": [_key_to_list(k) for k in keys]},
+                      indent=1) + "\n"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data.encode("utf-8"))
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        dfd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise StateError(f"{path}: cannot write the state file: {exc.strerror} "
+                         f"(is {d} full or read-only?)") from None
+    return True

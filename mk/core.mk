@@ -1,0 +1,9 @@
+# Core (issue 3): config -> reconcile -> IPVS. Its tests run with the rest (tests/unit/core,
+# tests/vm/test_core_*.py); this adds the benchmark, which prints numbers and asserts nothing.
+#
+#   make perf-apply    1000 services x 4 reals: netlink vs ipvsadm -R vs the ipvsadm backend,
+#                      one-change reconcile, import time and RSS (one emulator boot)
+
+.PHONY: perf-apply
+perf-apply: setup vm-prepare
+	LVSLITE_VM_OUT=$(CURDIR)/.cache/vm/run-perf-apply $(VPY) tests/vm/bench_apply.py

@@ -52,7 +52,7 @@ INITRD_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 GUEST_MODULES = ["ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc", "ip_vs_sh",
                  "veth", "bridge", "ipip", "nf_conntrack"]
 
-DEFAULT_TIMEOUT = 900.0  # seconds for one whole boot; a hung guest is killed after this
+DEFAULT_TIMEOUT = 1800.0  # seconds for one whole boot (all guest tests); a hung guest is killed then
 
 
 class RigError(Exception):

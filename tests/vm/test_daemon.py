@@ -145,6 +145,9 @@ def test_hung_real_fails_at_its_timeout_without_delaying_the_other(lab, agent):
              "interval": 1, "timeout": 2.5}
     a = agent({"services": [service(check=check)]})
     assert wait_for(lambda: len(a.reals()) == 2, timeout=30), a.log()
+    # the status file (rewritten every second) has caught up with the kernel
+    assert wait_for(lambda: [r["health"] for r in a.status()["services"][0]["reals"]]
+                    == ["up", "up"], timeout=5), a.status()
     # a stopped server: the kernel still accepts its connections, nothing ever answers
     lab.httpd["rs1"].send_signal(signal.SIGSTOP)
     # sample rs2's check age while rs1's check hangs: it must keep its 1 s schedule

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 
+from lvslite.atomic import write_atomically
 from lvslite.model import ServiceKey
 
 TYPE_CHECKING = False
@@ -83,25 +84,8 @@ def save_owned(keys: Iterable[ServiceKey], directory: str | None = None) -> bool
     data = json.dumps({"version": VERSION, "owned": [_key_to_list(k) for k in keys]},
                       indent=1) + "\n"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data.encode("utf-8"))
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        dfd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_atomically(path, data.encode("utf-8"), tmp)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise StateError(f"{path}: cannot write the state file: {exc.strerror} "
                          f"(is {d} full or read-only?)") from None
     return True

@@ -18,6 +18,8 @@ import os
 import sys
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
+from lvslite.atomic import write_atomically
+
 EXIT_OK, EXIT_INVALID = 0, 1
 DEFAULT_CFG = "/cfg"
 NAME = "lvslite.json"
@@ -118,26 +120,6 @@ def _remount(point: str, mode: str) -> None:
                         "is the card write-protected, or a file on it still open?)")
 
 
-def write_atomically(folder: str, name: str, data: bytes) -> None:
-    """Temp file, fsync, rename over `name`, fsync the folder: after a power cut the card
-    holds either the old config or the new one, never half of one."""
-    tmp, dst = os.path.join(folder, TEMP), os.path.join(folder, name)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, dst)
-    dfd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
 def save(config: str, cfg: str) -> dict:
     """Validate and save; the report as a dict. Raises ConfigError or SaveError."""
     from lvslite.config import parse
@@ -169,7 +151,7 @@ def save(config: str, cfg: str) -> dict:
     if mount.read_only:
         _remount(cfg, "rw")
     try:
-        write_atomically(cfg, NAME, data)
+        write_atomically(os.path.join(cfg, NAME), data, os.path.join(cfg, TEMP))
     except OSError as exc:
         failure = SaveError(f"{dst}: cannot write ({exc.strerror}; the card may be full or "
                             f"failing: check `dmesg`)")

@@ -53,7 +53,7 @@ def test_describe_reports_sectors_and_the_nothing_to_do_case():
 
 def test_write_atomically_replaces_the_file_and_leaves_no_temp(tmp_path):
     (tmp_path / "lvslite.json").write_text("old")
-    save.write_atomically(str(tmp_path), "lvslite.json", b"new")
+    save.write_atomically(str(tmp_path / "lvslite.json"), b"new", str(tmp_path / save.TEMP))
     assert (tmp_path / "lvslite.json").read_bytes() == b"new"
     assert sorted(os.listdir(tmp_path)) == ["lvslite.json"]
 

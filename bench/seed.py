@@ -99,8 +99,8 @@ def checks(catalog: Catalog) -> Tuple[SeedCheck, ...]:
     rows.append(SeedCheck(
         "4501-vs-4801", "net4501 routes ~20 Mbit/s, net4801 'in excess of 50' (ratio 0.4)",
         20.0 / 50.0, cap45 / gx1.capacity_pps, "ratio",
-        f"per-cycle cost from m0n0wall's same-software figures (17 vs 40 Mbit/s, ratio 0.425) at "
-        f"half the clock; the thread's 4801 figure is a guess ('I would suspect')"))
+        "per-cycle cost from m0n0wall's same-software figures (17 vs 40 Mbit/s, ratio 0.425) at "
+        "half the clock; the thread's 4801 figure is a guess ('I would suspect')"))
 
     one = IrqCosts(rx=ref.rx, p=ref.p, entry=ref.entry, check=ref.check, shared=1)
     three = IrqCosts(rx=ref.rx, p=ref.p, entry=ref.entry, check=ref.check, shared=3)

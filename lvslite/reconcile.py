@@ -25,7 +25,7 @@ from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
-    from typing import AbstractSet, Iterable
+    from typing import AbstractSet, Iterable, Tuple
 
 
 def host_prefix(af: int) -> int:

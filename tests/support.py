@@ -18,3 +18,20 @@ def need(ok: bool, reason: str) -> None:
     if required():
         pytest.fail(f"prerequisite missing, and required here: {reason}")
     pytest.skip(reason)
+
+
+def python39():
+    """A working Python 3.9 interpreter (the agent's oldest), or None; a pyenv shim on PATH
+    may exist without one, so each candidate is tried."""
+    import glob
+    import shutil
+    import subprocess
+    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
+    if shutil.which("python3.9"):
+        candidates.append(shutil.which("python3.9"))
+    for exe in candidates:
+        p = subprocess.run([exe, "-c", "import sys; assert sys.version_info[:2] == (3, 9)"],
+                           capture_output=True)
+        if p.returncode == 0:
+            return exe
+    return None

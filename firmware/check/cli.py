@@ -94,7 +94,6 @@ def run_defconfig(args) -> int:
             findings += [f for f in compare(model, reqs) if (f.where, f.name) not in have]
             checked.append("values")
         findings.sort(key=lambda f: _line_of(f.where))
-        took = len(reqs) - len({f.name for f in findings})
         scope = {("names",): "names only", ("values",): "values", ("names", "values"):
                  "names and values"}.get(tuple(checked), "file syntax and paths only")
         print(f"defconfig {dc}: {len(reqs)} symbols, {len(findings)} problem(s) "

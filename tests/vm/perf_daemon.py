@@ -508,7 +508,7 @@ def render(results: dict[str, dict], versions: dict[str, str]) -> str:
                          f"(never all: start -> 100 is '-'); its 100-real row is not comparable")
     lines.append("versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()))
     lines.append("targets (compared, not asserted):")
-    lv, ka, ld = r["lvslite"], r["keepalived"], r["ldirectord"]
+    lv, ka = r["lvslite"], r["keepalived"]
     lines.append(_target("memory (RSS) <= keepalived's", lv.get("rss_kb"), ka.get("rss_kb"),
                          1.0, "MB", 1 / 1024))
     lines.append(_target("start -> programmed <= keepalived's", lv.get("start_s"),

@@ -380,8 +380,8 @@ def test_netlink_batches_and_multipart_dumps(box, capsys, state, tmp_path):
     def config(weight):
         return write_config(tmp_path, [
             {"virtual": f"10.9.{i // 250}.{i % 250 + 1}:80", "scheduler": "wlc",
-             "reals": [{"address": f"10.0.0.10:80", "weight": weight},
-                       {"address": f"10.0.0.20:80", "weight": weight}]} for i in range(n)])
+             "reals": [{"address": "10.0.0.10:80", "weight": weight},
+                       {"address": "10.0.0.20:80", "weight": weight}]} for i in range(n)])
     assert 3 * n > 10 * BATCH_MESSAGES
     assert apply(box, capsys, "netlink", config(1)) == f"{3 * n} added, 0 changed, 0 removed"
     text = saved(box)

@@ -1,19 +1,16 @@
 """The checks run on Python 3.9 with the standard library alone, and import only what the
 configured check types need: no `ssl` without an https check, never `subprocess`. (The full
 suite also passes under 3.9; this keeps a 3.9 run in every test session.)"""
-import ast
-import glob
 import json
-import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
+from support import python39
+
 from checks_util import ROOT
 
-MODULES = sorted((ROOT / "lvslite" / "checks").glob("*.py"))
 
 # Runs one check of each cheap type against a listener it opens itself, then reports which
 # heavy modules got imported. argv: the check types to add.
@@ -49,26 +46,6 @@ def run(exe, *types):
                        capture_output=True, text=True, cwd="/", timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
-
-
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
-def test_parses_with_the_3_9_grammar_and_defers_annotations(path):
-    src = path.read_text()
-    tree = ast.parse(src, feature_version=(3, 9))
-    assert not any(type(n).__name__.startswith("Match") for n in ast.walk(tree))
-    if path.name != "__init__.py":
-        assert "from __future__ import annotations" in src
-
-
-def python39():
-    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")))
-    candidates += [shutil.which("python3.9")] if shutil.which("python3.9") else []
-    for exe in candidates:
-        p = subprocess.run([exe, "-c", "import sys; assert sys.version_info[:2] == (3, 9)"],
-                           capture_output=True)
-        if p.returncode == 0:
-            return exe
-    return None
 
 
 @pytest.mark.parametrize("which", ["isolated", "python3.9"])

@@ -503,32 +503,38 @@ class NetlinkBackend:
                             f"(retry; if it persists, the receive buffer is too small)",
                             exc.errno)
 
+    def _replies(self):
+        """(offset, length, type, flags, seq) of every message of the next receive, in
+        buffer order: the one place that walks a netlink receive buffer."""
+        n = self._recv()
+        buf, unpack, off = self.buf, _HDR.unpack_from, 0
+        while off + 16 <= n:
+            length, mtype, flags, mseq, _ = unpack(buf, off)
+            if length < 16:
+                return
+            yield off, length, mtype, flags, mseq
+            off += (length + 3) & ~3
+
     def _resolve_family(self) -> int:
         seq = self._next_seq()
         self._send(genl_message(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_REQUEST, seq,
                                 nla_str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME), version=1))
         while True:
-            n = self._recv()
-            off = 0
-            while off + 16 <= n:
-                length, mtype, flags, mseq, _ = _HDR.unpack_from(self.buf, off)
-                if length < 16:
-                    break
-                if mseq == seq:
-                    if mtype == NLMSG_ERROR:
-                        err, text = parse_error(self.buf, off, length, flags)
-                        if err == 0:
-                            off += (length + 3) & ~3
-                            continue
-                        import errno as E
-                        if err == E.ENOENT:
-                            raise not_available()
-                        raise IPVSError(explain(err, None, text), err)
-                    if mtype == GENL_ID_CTRL:
-                        attrs = parse_attrs(self.buf, off + 20, off + length)
-                        if CTRL_ATTR_FAMILY_ID in attrs:
-                            return _u16(attrs[CTRL_ATTR_FAMILY_ID])
-                off += (length + 3) & ~3
+            for off, length, mtype, flags, mseq in self._replies():
+                if mseq != seq:
+                    continue
+                if mtype == NLMSG_ERROR:
+                    err, text = parse_error(self.buf, off, length, flags)
+                    if err == 0:
+                        continue
+                    import errno as E
+                    if err == E.ENOENT:
+                        raise not_available()
+                    raise IPVSError(explain(err, None, text), err)
+                if mtype == GENL_ID_CTRL:
+                    attrs = parse_attrs(self.buf, off + 20, off + length)
+                    if CTRL_ATTR_FAMILY_ID in attrs:
+                        return _u16(attrs[CTRL_ATTR_FAMILY_ID])
 
     def _dump(self, cmd: int, payload: bytes, nest: int, decode) -> list:
         """decode(buf, start, end) of the nested `nest` attribute of every message of a
@@ -536,30 +542,25 @@ class NetlinkBackend:
         seq = self._next_seq()
         self._send(genl_message(self.family, cmd, NLM_F_REQUEST | NLM_F_DUMP, seq, payload))
         out: list = []
-        buf, family, unpack = self.buf, self.family, _HDR.unpack_from
+        buf, family = self.buf, self.family
         while True:
-            n = self._recv()
-            off = 0
-            while off + 16 <= n:
-                length, mtype, flags, mseq, _ = unpack(buf, off)
-                if length < 16:
-                    break
-                if mseq == seq:
-                    if mtype == family:
-                        inner = find_nested(buf, off + 20, off + length, nest)
-                        if inner is not None:
-                            out.append(decode(buf, inner[0], inner[1]))
-                    elif mtype == NLMSG_DONE:
-                        if length >= 20:
-                            err = -struct.unpack_from("=i", buf, off + 16)[0]
-                            if err:
-                                raise IPVSError(explain(err), err)
-                        return out
-                    elif mtype == NLMSG_ERROR:
-                        err, text = parse_error(buf, off, length, flags)
+            for off, length, mtype, flags, mseq in self._replies():
+                if mseq != seq:
+                    continue
+                if mtype == family:
+                    inner = find_nested(buf, off + 20, off + length, nest)
+                    if inner is not None:
+                        out.append(decode(buf, inner[0], inner[1]))
+                elif mtype == NLMSG_DONE:
+                    if length >= 20:
+                        err = -struct.unpack_from("=i", buf, off + 16)[0]
                         if err:
-                            raise IPVSError(explain(err, None, text), err)
-                off += (length + 3) & ~3
+                            raise IPVSError(explain(err), err)
+                    return out
+                elif mtype == NLMSG_ERROR:
+                    err, text = parse_error(buf, off, length, flags)
+                    if err:
+                        raise IPVSError(explain(err, None, text), err)
 
     # ---------------------------------------------------------------- the interface
     def dump(self) -> Table:
@@ -611,18 +612,12 @@ class NetlinkBackend:
         pending = dict(batch)
         errors: dict[int, tuple[int, str]] = {}
         while pending:
-            n = self._recv()
-            off = 0
-            while off + 16 <= n:
-                length, mtype, flags, mseq, _ = _HDR.unpack_from(self.buf, off)
-                if length < 16:
-                    break
+            for off, length, mtype, flags, mseq in self._replies():
                 if mtype == NLMSG_ERROR and mseq in pending:
                     err, text = parse_error(self.buf, off, length, flags)
                     if err:
                         errors[mseq] = (err, text)
                     pending.pop(mseq)
-                off += (length + 3) & ~3
         for seq, op in batch:
             if seq in errors:
                 failures.append((op,) + errors[seq])
@@ -635,15 +630,9 @@ class NetlinkBackend:
         seq = self._next_seq()
         self._send(genl_message(self.family, IPVS_CMD_FLUSH, NLM_F_REQUEST | NLM_F_ACK, seq))
         while True:
-            n = self._recv()
-            off = 0
-            while off + 16 <= n:
-                length, mtype, flags, mseq, _ = _HDR.unpack_from(self.buf, off)
-                if length < 16:
-                    break
+            for off, length, mtype, flags, mseq in self._replies():
                 if mtype == NLMSG_ERROR and mseq == seq:
                     err, text = parse_error(self.buf, off, length, flags)
                     if err:
                         raise IPVSError(explain(err, None, text), err)
                     return
-                off += (length + 3) & ~3

@@ -24,7 +24,7 @@ from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckError, CheckSpec, Target
 from lvslite.checks.state import INITIAL, Health, update
 from lvslite.effective import effective_table
-from lvslite.model import Config, RealKey, ServiceKey
+from lvslite.model import Config, RealKey, ServiceKey, Table
 
 log = logging.getLogger("lvslite")
 
@@ -82,6 +82,7 @@ class Daemon:
         self.health: Dict[Key, Health] = {}
         self.last_at: Dict[Key, float] = {}      # wall time of the last result per real
         self.held: Dict[ServiceKey, List[RealKey]] = {}
+        self.table: Table = {}                    # the effective table last reconciled
         self.dirty = True
         self.flags = {"hup": False, "term": False}
         self.wakeup_fd = -1                       # read end of signal.set_wakeup_fd's pipe
@@ -146,8 +147,9 @@ class Daemon:
     def _reconcile(self) -> None:
         states = {k: h.state for k, h in self.health.items()}
         table, held = effective_table(self.config, states)
+        self.table = table
         for skey, reals in held.items():
-            if held != self.held and reals != self.held.get(skey):
+            if reals != self.held.get(skey):
                 log.error("%s: depool_threshold keeps failing real(s) %s in the table",
                           skey, ", ".join(str(r) for r in reals))
         self.held = held
@@ -188,12 +190,11 @@ class Daemon:
     def status(self) -> dict:
         """What `lvslite status` shows, minus the kernel's connection counters."""
         now = self._clock()
-        states = {k: h.state for k, h in self.health.items()}
-        table, _ = effective_table(self.config, states)
         services = []
         for sc in self.config.services:
             skey = sc.service.key
-            inkernel = {r.key: r.weight for r in table[skey].reals}
+            svc = self.table.get(skey)
+            inkernel = {r.key: r.weight for r in svc.reals} if svc else {}
             reals = []
             for real in sc.service.reals:
                 h = self.health.get((skey, real.key), INITIAL)

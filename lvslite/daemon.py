@@ -18,13 +18,17 @@ import logging
 import os
 import signal
 import time
-from typing import Dict, Hashable, List, Optional, Tuple
 
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckError, CheckSpec, Target
 from lvslite.checks.state import INITIAL, Health, update
 from lvslite.effective import effective_table
 from lvslite.model import Config, RealKey, ServiceKey, Table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, Hashable, List, Optional, Tuple
+    Key = Tuple[ServiceKey, RealKey]  # one real of one service
 
 log = logging.getLogger("lvslite")
 
@@ -37,8 +41,6 @@ RETRY_S = 5.0          # after the kernel refused an operation
 # reference/control-planes.md: keepalived and ldirectord users trip over both).
 SYSCTLS = {"net/ipv4/vs/expire_nodest_conn": "1",
            "net/ipv4/vs/expire_quiescent_template": "1"}
-
-Key = Tuple[ServiceKey, RealKey]
 
 
 def check_plan(config: Config) -> Dict[Key, Tuple[Target, CheckSpec]]:

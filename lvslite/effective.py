@@ -13,13 +13,15 @@ rules are the issue's (lvslite run, item 3):
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-from typing import Dict, List, Mapping, Tuple
 
 from lvslite.model import Config, Real, RealKey, ServiceConfig, ServiceKey, Table
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, List, Mapping, Tuple
+    HealthMap = Mapping[Tuple[ServiceKey, RealKey], str]  # "up" | "down" | "unknown"
+
 UP = "up"
-HealthMap = Mapping[Tuple[ServiceKey, RealKey], str]  # "up" | "down" | "unknown"
 
 
 def held_in(sc: ServiceConfig, health: HealthMap) -> List[RealKey]:
@@ -44,7 +46,7 @@ def service_table(sc: ServiceConfig, health: HealthMap) -> Tuple[Tuple[Real, ...
         if health.get((key, real.key)) == UP or real.key in held:
             reals.append(real)
         elif sc.quiescent:
-            reals.append(replace(real, weight=0))
+            reals.append(real.replace(weight=0))
     if sc.fallback is not None and not any(r.weight > 0 for r in reals):
         if sc.fallback.key not in {r.key for r in reals}:
             reals.append(sc.fallback)
@@ -58,7 +60,7 @@ def effective_table(config: Config, health: HealthMap) -> Tuple[Table, Dict[Serv
     held: Dict[ServiceKey, List[RealKey]] = {}
     for sc in config.services:
         reals, h = service_table(sc, health)
-        table[sc.service.key] = replace(sc.service, reals=reals)
+        table[sc.service.key] = sc.service.replace(reals=reals)
         if h:
             held[sc.service.key] = h
     return table, held

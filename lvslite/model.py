@@ -1,13 +1,18 @@
 """The IPVS table as values: what the config wants, what the kernel has, what to change.
 
-Shared by every layer (config, reconcile, backends, daemon): plain frozen dataclasses, no I/O,
-no kernel. Addresses are kept in their canonical text form (ipaddress's compressed form), so
+Shared by every layer (config, reconcile, backends, daemon): immutable values, no I/O, no
+kernel. Addresses are kept in their canonical text form (ipaddress's compressed form), so
 two equal tables compare equal whichever side (JSON, netlink, ipvsadm) they came from.
+
+The table values (ServiceKey, RealKey, Real, VirtualService) are tuples with named fields,
+not dataclasses: equality, hashing and ordering then run in C (a 1000-service diff compares
+5000 of them), a plain tuple read back from the state directory's snapshot compares equal to
+the value it was made from, and the agent does not import dataclasses (+2.5 MB RSS with the
+`inspect` it pulls in) or typing (+1.6 MB) on a 64 MB box.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from operator import itemgetter
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 FORWARDS = ("gate", "masq", "ipip")
@@ -17,15 +22,39 @@ SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq"
 DEFAULT_SCHEDULER = "wlc"
 
 
-@dataclass(frozen=True, order=True)
-class ServiceKey:
+class _Record(tuple):
+    """A tuple whose fields also have names (a namedtuple without importing collections)."""
+    __slots__ = ()
+    _fields: tuple = ()
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"{type(self).__name__}({inner})"
+
+    def __getnewargs__(self) -> tuple:      # copy and pickle call __new__ with the fields
+        return tuple(self)
+
+    def replace(self, **changes):
+        """A copy with some fields changed (dataclasses.replace)."""
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
+        return type(self)(*(changes.get(f, v) for f, v in zip(self._fields, self)))
+
+
+class ServiceKey(_Record):
     """What identifies a virtual service in the kernel: (af, protocol, address, port) or
     (af, fwmark). For fwmark services protocol and address are "" and port is 0."""
-    af: int              # 4 or 6
-    protocol: str        # "tcp" | "udp" | "sctp" | "" (fwmark)
-    address: str         # canonical IP text, "" for fwmark
-    port: int            # 1..65535, 0 for fwmark
-    fwmark: int = 0      # > 0 for fwmark services
+    __slots__ = ()
+    _fields = ("af", "protocol", "address", "port", "fwmark")
+    af = property(itemgetter(0), doc="4 or 6")
+    protocol = property(itemgetter(1), doc='"tcp" | "udp" | "sctp" | "" (fwmark)')
+    address = property(itemgetter(2), doc='canonical IP text, "" for fwmark')
+    port = property(itemgetter(3), doc="1..65535, 0 for fwmark")
+    fwmark = property(itemgetter(4), doc="> 0 for fwmark services")
+
+    def __new__(cls, af: int, protocol: str, address: str, port: int, fwmark: int = 0):
+        return tuple.__new__(cls, (af, protocol, address, port, fwmark))
 
     def __str__(self) -> str:
         if self.fwmark:
@@ -34,58 +63,103 @@ class ServiceKey:
         return f"{self.protocol} {host}:{self.port}"
 
 
-@dataclass(frozen=True, order=True)
-class RealKey:
+class RealKey(_Record):
     """A real server within a service: address and port (port 0 allowed for fwmark reals)."""
-    address: str
-    port: int
+    __slots__ = ()
+    _fields = ("address", "port")
+    address = property(itemgetter(0))
+    port = property(itemgetter(1))
+
+    def __new__(cls, address: str, port: int):
+        return tuple.__new__(cls, (address, port))
 
     def __str__(self) -> str:
         host = f"[{self.address}]" if ":" in self.address else self.address
         return f"{host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class Real:
-    key: RealKey
-    weight: int = 1
-    forward: str = "gate"
+class Real(_Record):
+    __slots__ = ()
+    _fields = ("key", "weight", "forward")
+    key = property(itemgetter(0))
+    weight = property(itemgetter(1))
+    forward = property(itemgetter(2))
+
+    def __new__(cls, key: RealKey, weight: int = 1, forward: str = "gate"):
+        return tuple.__new__(cls, (key, weight, forward))
 
 
-@dataclass(frozen=True)
-class VirtualService:
+class VirtualService(_Record):
     """One virtual service with the reals that should be (or are) in the kernel table."""
-    key: ServiceKey
-    scheduler: str = DEFAULT_SCHEDULER
-    persistent: int = 0          # seconds; 0 = not persistent
-    netmask: int = 32            # persistence granularity as a prefix length (32 / 128 = host)
-    flags: int = 0               # scheduler flags as the kernel reports them (sh-fallback...)
-    reals: Tuple[Real, ...] = ()  # sorted by key
+    __slots__ = ()
+    _fields = ("key", "scheduler", "persistent", "netmask", "flags", "reals")
+    key = property(itemgetter(0))
+    scheduler = property(itemgetter(1))
+    persistent = property(itemgetter(2), doc="seconds; 0 = not persistent")
+    netmask = property(itemgetter(3), doc="persistence granularity as a prefix length "
+                                          "(32 / 128 = host)")
+    flags = property(itemgetter(4), doc="scheduler flags as the kernel reports them")
+    reals = property(itemgetter(5), doc="tuple of Real, sorted by key")
 
-    def real_map(self) -> Dict[RealKey, Real]:
+    def __new__(cls, key: ServiceKey, scheduler: str = DEFAULT_SCHEDULER, persistent: int = 0,
+                netmask: int = 32, flags: int = 0, reals: tuple = ()):
+        return tuple.__new__(cls, (key, scheduler, persistent, netmask, flags, reals))
+
+    def real_map(self) -> dict:
+        """RealKey -> Real."""
         return {r.key: r for r in self.reals}
 
 
-# A whole table: what the kernel holds, or what it should hold.
-Table = Dict[ServiceKey, VirtualService]
+# A whole table, what the kernel holds or what it should hold: a dict ServiceKey ->
+# VirtualService (a plain dict; the name is for annotations).
+Table = dict
 
 
-@dataclass(frozen=True)
 class ServiceConfig:
     """One service of the config file: the kernel-level service with ALL its configured reals,
-    plus what only the agent uses (fallback, quiescent, health check)."""
-    service: VirtualService
-    fallback: Optional[Real] = None
-    quiescent: bool = False
-    check: Optional[dict] = field(default=None, compare=False, hash=False)
-    path: str = ""               # JSON path of this service, e.g. "services[1]", for messages
-    # issue 4: never take out more reals than would leave fewer than this fraction in (0 = off)
-    depool_threshold: float = 0.0
+    plus what only the agent uses (fallback, quiescent, health check). Immutable; two are
+    equal when everything but the health check is (the daemon compares checks itself)."""
+    __slots__ = ("service", "fallback", "quiescent", "check", "path", "depool_threshold")
+
+    def __init__(self, service: VirtualService, fallback: Real | None = None,
+                 quiescent: bool = False, check: dict | None = None, path: str = "",
+                 depool_threshold: float = 0.0) -> None:
+        # path: the JSON path of this service, e.g. "services[1]", for messages.
+        # depool_threshold: never take out more reals than would leave fewer than this
+        # fraction in (0 = off).
+        for name, value in (("service", service), ("fallback", fallback),
+                            ("quiescent", quiescent), ("check", check), ("path", path),
+                            ("depool_threshold", depool_threshold)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"ServiceConfig is immutable (cannot set {name})")
+
+    def _compared(self) -> tuple:
+        return (self.service, self.fallback, self.quiescent, self.path, self.depool_threshold)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not ServiceConfig:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def __repr__(self) -> str:
+        return (f"ServiceConfig(service={self.service!r}, fallback={self.fallback!r}, "
+                f"quiescent={self.quiescent!r}, check={self.check!r}, path={self.path!r}, "
+                f"depool_threshold={self.depool_threshold!r})")
 
 
-@dataclass(frozen=True)
-class Config:
-    services: Tuple[ServiceConfig, ...] = ()
+class Config(_Record):
+    """The whole config file, validated."""
+    __slots__ = ()
+    _fields = ("services",)
+    services = property(itemgetter(0), doc="tuple of ServiceConfig, in file order")
+
+    def __new__(cls, services: tuple = ()):
+        return tuple.__new__(cls, (services,))
 
 
 def apply_table(config: Config) -> Table:

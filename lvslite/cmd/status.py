@@ -11,7 +11,10 @@ import json
 import os
 import sys
 import time
-from typing import Dict, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, Optional, Tuple
 
 EXIT_OK, EXIT_INVALID, EXIT_KERNEL = 0, 1, 3
 WIDTH = 80      # a serial console

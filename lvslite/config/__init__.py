@@ -12,12 +12,15 @@ checks (the `check` object), fields (typed member reads), errors (the error type
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional, Union
 
 from lvslite.config.errors import ConfigError, Problem
 from lvslite.config.jsonload import MAX_BYTES, TOO_BIG, decode, loads
 from lvslite.config.validate import validate
 from lvslite.model import Config
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Mapping, Optional, Union
 
 __all__ = ["ConfigError", "Problem", "DEFAULT_PATH", "default_path", "load", "parse",
            "validate", "summary"]

@@ -8,9 +8,12 @@ config is an error, never a DNS lookup at boot.
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
 
 from lvslite.config.errors import show
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Optional, Tuple
 
 FWMARK_MAX = 2 ** 32 - 1  # the kernel's fwmark is a u32 (IPVS_SVC_ATTR_FWMARK, NLA_U32)
 PORT_MAX = 65535

@@ -8,11 +8,14 @@ key, extend TYPES, KEYS, USED_BY (and a reader in `check`).
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from lvslite.config.errors import kind, show
 from lvslite.config.fields import (INVALID, Collector, boolean, choice, integer, join, number,
                                    obj, string)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Optional
 
 # issue 4, item 2.
 TYPES = ("connect", "negotiate", "external", "ping", "none")

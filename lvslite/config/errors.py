@@ -7,17 +7,37 @@ error), what is wrong, and what was expected. Nothing here prints: the CLI does.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, NamedTuple, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Iterable, List, Tuple
 
 
-class Problem(NamedTuple):
+class Problem:
     """One thing wrong with the config. `path` is the JSON path ("" = the file itself)."""
-    source: str          # the file name, or "<config>" for text given directly
-    path: str            # JSON path, "" for problems with the file as a whole
-    what: str            # what is wrong, naming the value
-    expected: str = ""   # what would be right (the fix)
-    line: int = 0        # 1-based, for syntax and encoding errors only
-    column: int = 0      # 1-based
+    __slots__ = ("source", "path", "what", "expected", "line", "column")
+
+    def __init__(self, source: str, path: str, what: str, expected: str = "",
+                 line: int = 0, column: int = 0) -> None:
+        self.source = source      # the file name, or "<config>" for text given directly
+        self.path = path          # JSON path, "" for problems with the file as a whole
+        self.what = what          # what is wrong, naming the value
+        self.expected = expected  # what would be right (the fix)
+        self.line = line          # 1-based, for syntax and encoding errors only
+        self.column = column      # 1-based
+
+    def _values(self) -> tuple:
+        return (self.source, self.path, self.what, self.expected, self.line, self.column)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not Problem:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "Problem(%r, %r, %r, %r, %r, %r)" % self._values()
 
     @property
     def where(self) -> str:

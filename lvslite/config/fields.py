@@ -8,9 +8,12 @@ strictly: true is not 1, 1.0 is not an integer, "80" is not a number.
 from __future__ import annotations
 
 import math
-from typing import Iterable, List, Optional, Sequence
 
 from lvslite.config.errors import Problem, kind, show
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Iterable, List, Optional, Sequence
 
 INVALID = object()  # "present but wrong; already reported"
 

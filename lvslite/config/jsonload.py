@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import List, Optional
 
 from lvslite.config.errors import ConfigError, Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import List, Optional
 
 PREFER_UJSON = False
 

@@ -9,7 +9,6 @@ persistence, a real of the other address family, two services or two reals that 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
 
 from lvslite.config import addr, checks
 from lvslite.config.addr import Bad
@@ -18,6 +17,10 @@ from lvslite.config.fields import (INVALID, Collector, boolean, choice, integer,
                                    obj)
 from lvslite.model import (DEFAULT_SCHEDULER, FORWARDS, PROTOCOLS, SCHEDULERS, Config, Real,
                            RealKey, ServiceConfig, ServiceKey, VirtualService)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, List, Optional, Tuple
 
 TOP_KEYS = ("services",)
 SERVICE_KEYS = ("virtual", "protocol", "scheduler", "persistent", "netmask", "forward",

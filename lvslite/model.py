@@ -105,6 +105,17 @@ class VirtualService(_Record):
                 netmask: int = 32, flags: int = 0, reals: tuple = ()):
         return tuple.__new__(cls, (key, scheduler, persistent, netmask, flags, reals))
 
+    @classmethod
+    def of(cls, value) -> VirtualService:
+        """`value` as a VirtualService: itself, or one rebuilt from the plain nested tuples
+        a snapshot holds (lvslite.snapshot), which compare equal to it."""
+        if type(value) is cls:
+            return value
+        key, scheduler, persistent, netmask, flags, reals = value
+        return cls(ServiceKey(*key), scheduler, persistent, netmask, flags,
+                   tuple(Real(RealKey(*rkey), weight, forward)
+                         for rkey, weight, forward in reals))
+
     def real_map(self) -> dict:
         """RealKey -> Real."""
         return {r.key: r for r in self.reals}

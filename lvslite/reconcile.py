@@ -2,7 +2,9 @@
 
 The one place that decides what the kernel table should become (STYLE.md, keepalived's
 ipwrapper.c). Pure: it never reads the kernel or the state directory; the caller hands it a
-fresh kernel dump (so drift made by hand is corrected) and the set of services lvslite created.
+fresh kernel dump (so drift made by hand is corrected), or the table lvslite.snapshot proved
+unchanged (its values are plain tuples, equal to the model's), and the set of services
+lvslite created.
 
 Rules:
 - a configured service is made to match the config exactly (adopted if someone else made it);
@@ -47,11 +49,13 @@ def real_attrs(real: Real) -> Tuple:
 def diff(desired: Table, kernel: Table, owned: AbstractSet[ServiceKey]) -> list[Op]:
     ops: list[Op] = []
     for key in sorted(k for k in kernel if k in owned and k not in desired):
-        ops.append(Op(DEL_SERVICE, kernel[key]))
+        ops.append(Op(DEL_SERVICE, VirtualService.of(kernel[key])))
     for key, want in desired.items():       # in the config's order
         have = kernel.get(key)
         if have is not None and have == want:     # the common case of a re-apply
             continue
+        if have is not None:
+            have = VirtualService.of(have)
         want_reals = sorted(want.reals, key=lambda r: r.key)
         if have is None:
             ops.append(Op(ADD_SERVICE, want))

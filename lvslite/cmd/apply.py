@@ -47,12 +47,19 @@ def execute(table, backend, *, dry_run: bool = False, directory: str | None = No
 
     With a real backend the state file is updated with what took effect even when the
     kernel refuses half way (IPVSError is re-raised with `done` set); with dry_run the ops
-    are printed and nothing is written.
+    are printed and nothing is written. The kernel is dumped unless lvslite.snapshot shows
+    it is still the table the last run left (then that table is used: no dump).
     """
-    from lvslite import reconcile, state
+    from lvslite import reconcile, snapshot, state
     from lvslite.ipvs import IPVSError
 
-    kernel = backend.dump()
+    folder = directory or state.state_dir()
+    hidden = snapshot.hidden_matters(table)
+    seen = snapshot.witness()
+    kernel = None if hidden else snapshot.recall(folder, seen)
+    remembered = kernel is not None
+    if kernel is None:
+        kernel = backend.dump()
     owned = state.load_owned(directory)
     ops = reconcile.diff(table, kernel, owned)
     if dry_run:
@@ -65,9 +72,18 @@ def execute(table, backend, *, dry_run: bool = False, directory: str | None = No
         done = ops
     except IPVSError as exc:
         failure, done = exc, exc.done
-    state.save_owned(reconcile.owned_after(owned, set(kernel), done), directory)
+    now_owned = reconcile.owned_after(owned, kernel.keys(), done)
+    if now_owned != owned or not owned:
+        state.save_owned(now_owned, directory)
     if failure is not None:
+        snapshot.forget(folder)
         raise failure
+    if ops or not remembered:
+        if hidden:
+            snapshot.forget(folder)
+        else:
+            snapshot.remember(folder, snapshot.witness() if ops else seen,
+                              snapshot.after(kernel, ops, remembered))
     return ops
 
 

@@ -60,10 +60,12 @@ def timed(argv, stdin=None, env=None):
 # vfork, and the kernel records the old address space's peak at exec).
 HWM = ("import sys\nsys.stderr.write('HWM ' + [l for l in open('/proc/self/status')"
        " if l.startswith('VmHWM')][0].split()[1] + '\\n')\n")
-RUN_LVSLITE = ("import sys, runpy\nsys.argv = ['lvslite'] + sys.argv[1:]\ntry:\n"
-               "    runpy.run_module('lvslite', run_name='__main__', alter_sys=True)\n"
-               "except SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
-               + HWM + "sys.exit(code)\n")
+# How the box starts lvslite: firmware/image/build.py's /usr/bin/lvslite is
+# "#!/usr/bin/python3 -I" + "from lvslite.cli import main". -I keeps the repo off sys.path, so
+# it is added by hand (on the box lvslite is in site-packages).
+BOX_START = f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom lvslite.cli import main\n"
+WRAPPER = BOX_START + "sys.exit(main())\n"
+RUN_LVSLITE = BOX_START + "code = main()\n" + HWM + "sys.exit(code)\n"
 
 
 def hwm_of(argv, env=None):
@@ -134,7 +136,7 @@ def main_in_guest() -> int:
     print(f"guest kernel {os.uname().release}; {SERVICES} services x {REALS} reals = {ops} "
           f"operations; {PY} ({version})", flush=True)
 
-    lvs = [PY, "-m", "lvslite"]
+    lvs = [PY, "-I", "-c", WRAPPER]
     # --- full apply, netlink (3 runs, median)
     runs = []
     for _ in range(5):
@@ -164,10 +166,22 @@ def main_in_guest() -> int:
     sh(f"rm -rf {shlex.quote(str(work / 'state'))}")
     phases = subprocess.run(in_ns([PY, str(HERE / "bench_apply.py"), "--phases", str(full)]),
                             capture_output=True, text=True, cwd=REPO, env=env, check=True)
-    print(phases.stdout, end="", flush=True)
-    timed(in_ns(lvs + ["apply", "-c", str(full)]), env=env)   # undo its one weight change
+    lines = phases.stdout.splitlines()
+    print("\n".join(ln for ln in lines if not ln.startswith("PHASES-JSON ")), flush=True)
+    inproc = json.loads([ln for ln in lines if ln.startswith("PHASES-JSON ")][-1][12:])
+    full_in = inproc["reconcile from empty (dump, diff, 5000 ops, state)"]
+    one_in = inproc["reconcile, one weight (snapshot)"]
+    report("in process: one-change reconcile / reconcile from empty", 100 * one_in / full_in,
+           "%", "(target < 5%)")
+    report("in process: one-change reconcile / whole full apply", 100 * one_in / netlink_full,
+           "%")
+    report("in process: one-change reconcile without the snapshot / from empty",
+           100 * inproc["reconcile, one weight (no snapshot: full dump)"] / full_in, "%")
 
-    # --- one-change reconcile on the full table, and a no-change run
+    # --- one-change apply on the full table (whole command), and a no-change run
+    flush()
+    sh(f"rm -rf {shlex.quote(str(work / 'state'))}")
+    timed(in_ns(lvs + ["apply", "-c", str(full)]), env=env)
     runs = []
     for i in range(5):
         cfg = bumped if i % 2 == 0 else full
@@ -175,8 +189,9 @@ def main_in_guest() -> int:
         assert out.strip() == "0 added, 1 changed, 0 removed", out
         runs.append(t)
     one = min(runs)
-    report("one-change reconcile on 1000x4 (1 op), netlink", one, "s", stats(runs))
-    report("one-change / full apply", 100 * one / netlink_full, "%", "(target < 5%)")
+    report("one-change lvslite apply on 1000x4 (1 op), whole command", one, "s", stats(runs))
+    report("whole command: one-change apply / full apply", 100 * one / netlink_full, "%",
+           "(parse and start-up included)")
     t, out = timed(in_ns(lvs + ["apply", "-c", str(bumped)]), env=env)
     assert out.strip() == "0 added, 0 changed, 0 removed", out
     report("no-change apply on 1000x4 (0 ops), netlink", t, "s")
@@ -213,22 +228,22 @@ def main_in_guest() -> int:
                "lvslite.reconcile, lvslite.state, lvslite.ipvs.dryrun\n")
     bare_t, bare_rss, imp_t, imp_rss, app_t, app_rss = [], [], [], [], [], []
     for _ in range(7):
-        t, r = hwm_of([PY, "-c", HWM])
+        t, r = hwm_of([PY, "-I", "-c", HWM])
         bare_t.append(t)
         bare_rss.append(r)
-        t, r = hwm_of([PY, "-c", imports + HWM])
+        t, r = hwm_of([PY, "-I", "-c", BOX_START + imports + HWM])
         imp_t.append(t)
         imp_rss.append(r)
-        t, r = hwm_of(in_ns([PY, "-c", RUN_LVSLITE, "apply", "-c", str(small)]), env=env)
+        t, r = hwm_of(in_ns([PY, "-I", "-c", RUN_LVSLITE, "apply", "-c", str(small)]), env=env)
         app_t.append(t)
         app_rss.append(r)
-    report("python3 -c pass", min(bare_t), "s", stats(bare_t))
-    report("python3 -c 'import <all lvslite apply imports>'", min(imp_t), "s", stats(imp_t))
+    report("python3 -I -c pass", min(bare_t), "s", stats(bare_t))
+    report("python3 -I -c 'import <all lvslite apply imports>'", min(imp_t), "s", stats(imp_t))
     report("import time of lvslite apply (difference of minimums)", min(imp_t) - min(bare_t),
            "s")
     report("lvslite apply, design example, no change", min(app_t), "s",
            stats(app_t) + " (ip netns exec included)")
-    report("peak RSS (VmHWM) python3 -c pass", statistics.median(bare_rss) / 1024, "MB")
+    report("peak RSS (VmHWM) python3 -I -c pass", statistics.median(bare_rss) / 1024, "MB")
     report("peak RSS (VmHWM) after lvslite apply's imports", statistics.median(imp_rss) / 1024,
            "MB")
     report("peak RSS (VmHWM) lvslite apply, design example",
@@ -238,10 +253,10 @@ def main_in_guest() -> int:
            "(target <= 4 MB)")
     flush()
     sh(f"rm -rf {shlex.quote(str(work / 'state'))}")
-    _, big_rss = hwm_of(in_ns([PY, "-c", RUN_LVSLITE, "apply", "-c", str(full)]), env=env)
+    _, big_rss = hwm_of(in_ns([PY, "-I", "-c", RUN_LVSLITE, "apply", "-c", str(full)]), env=env)
     report("peak RSS (VmHWM) lvslite apply 1000x4 from empty", big_rss / 1024, "MB")
     importtime = subprocess.run(
-        in_ns([PY, "-X", "importtime", "-m", "lvslite", "apply", "-c", str(small)]),
+        in_ns([PY, "-I", "-X", "importtime", "-c", WRAPPER, "apply", "-c", str(small)]),
         capture_output=True, text=True, env=env, cwd=REPO)
     mods = [ln for ln in importtime.stderr.splitlines() if ln.startswith("import time:")]
     print(f"modules imported by lvslite apply: {len(mods) - 1}")
@@ -251,45 +266,90 @@ def main_in_guest() -> int:
 
 
 def phases(config_path: str) -> int:
-    """In-process breakdown of one netlink apply (run inside the namespace)."""
+    """In-process breakdown (run inside the namespace, on an empty table): what one `apply`
+    spends its time on, and reconcile itself (cmd.apply.execute: read the kernel or its
+    snapshot, diff, operations, state) from empty vs for one change, as the daemon runs it
+    on a reload. Prints lines, then PHASES-JSON with the figures."""
     sys.path.insert(0, str(REPO))
     t0 = time.perf_counter()
+    from lvslite.cmd.apply import execute
     from lvslite.config import load
     from lvslite.ipvs.netlink import NetlinkBackend
     from lvslite.model import apply_table
-    from lvslite.reconcile import diff
+    from lvslite import snapshot
     t1 = time.perf_counter()
     table = apply_table(load(config_path))
     t2 = time.perf_counter()
+    folder = tempfile.mkdtemp(prefix="bench-phases-")
     nl = NetlinkBackend()
-    kernel = nl.dump()
-    t3 = time.perf_counter()
-    ops = diff(table, kernel, set())
-    t4 = time.perf_counter()
-    nl.apply(ops)
-    t5 = time.perf_counter()
-    full = nl.dump()
-    t6 = time.perf_counter()
-    again = diff(table, full, set(table))
-    t7 = time.perf_counter()
-    assert again == [] and len(full) == len(table)
-    from lvslite.ipvs.ops import EDIT_REAL, Op
-    some = next(iter(table.values()))
-    bump = Op(EDIT_REAL, some, type(some.reals[0])(some.reals[0].key, 9, some.reals[0].forward))
-    t8 = time.perf_counter()
-    nl.apply([bump])
-    t9 = time.perf_counter()
-    for name, t in (("imports (config, netlink, model, reconcile)", t1 - t0),
-                    ("parse + validate the 1000x4 config", t2 - t1),
-                    ("open socket + dump the empty table", t3 - t2),
-                    ("diff", t4 - t3), (f"netlink: {len(ops)} operations", t5 - t4),
-                    ("dump the full table (1000 services)", t6 - t5),
-                    ("diff full vs config (0 ops)", t7 - t6),
-                    ("netlink: 1 operation (a weight)", t9 - t8)):
-        print(f"  in process: {name:<44} {t:>8.3f} s")
-    print(f"  in process: kernel work of a one-change reconcile vs a full apply: "
-          f"{100 * (t9 - t8) / (t5 - t4):.2f} %; with its dump and diff: "
-          f"{100 * ((t9 - t8) + (t6 - t5) + (t7 - t6)) / (t5 - t4 + t3 - t2 + t4 - t3):.0f} %")
+    some = list(table.values())[len(table) * 2 // 3]
+    bumped = dict(table)
+    bumped[some.key] = some.replace(reals=(some.reals[0].replace(weight=9),) + some.reals[1:])
+    out = {}
+
+    def timed_exec(name, want, n_ops, forget=False, runs=1):
+        best = None
+        for _ in range(runs):
+            if forget:
+                snapshot.forget(folder)
+            start = time.perf_counter()
+            ops = execute(want, nl, directory=folder)
+            took = time.perf_counter() - start
+            assert len(ops) == n_ops, (name, len(ops))
+            best = took if best is None else min(best, took)
+            if n_ops and runs > 1:     # undo, so the next run changes the same weight again
+                execute(table if want is bumped else bumped, nl, directory=folder)
+        out[name] = best
+        print(f"  in process: {name:<58} {best:>8.3f} s", flush=True)
+
+    print(f"  in process: {'imports (apply, config, netlink, model)':<58} {t1 - t0:>8.3f} s")
+    print(f"  in process: {'parse + validate the 1000x4 config':<58} {t2 - t1:>8.3f} s")
+    out["parse"] = t2 - t1
+    n = sum(1 + len(v.reals) for v in table.values())
+    timed_exec("reconcile from empty (dump, diff, 5000 ops, state)", table, n)
+    start = time.perf_counter()
+    dumped = nl.dump()
+    out["dump"] = time.perf_counter() - start
+    assert len(dumped) == len(table)
+    print(f"  in process: {'netlink dump of the full table':<58} {out['dump']:>8.3f} s")
+    start = time.perf_counter()
+    seen = snapshot.witness()
+    out["witness"] = time.perf_counter() - start
+    print(f"  in process: {'read /proc/net/ip_vs, counters cut (the witness)':<58} "
+          f"{out['witness']:>8.3f} s  ({len(seen)} bytes)")
+    timed_exec("reconcile, no change (snapshot)", table, 0, runs=3)
+    timed_exec("reconcile, one weight (snapshot)", bumped, 1, runs=3)
+    # where one such reconcile spends its time: wrap each step with a timer
+    from lvslite import reconcile, state
+    parts: dict = {}
+
+    def clocked(owner, name, label):
+        real = getattr(owner, name)
+
+        def wrapper(*a, **kw):
+            start = time.perf_counter()
+            try:
+                return real(*a, **kw)
+            finally:
+                parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
+        setattr(owner, name, wrapper)
+        return lambda: setattr(owner, name, real)
+    undo = [clocked(snapshot, "witness", "witness"), clocked(snapshot, "recall", "recall"),
+            clocked(snapshot, "hidden_matters", "hidden"),
+            clocked(state, "load_owned", "load_owned"), clocked(reconcile, "diff", "diff"),
+            clocked(nl, "apply", "kernel op"), clocked(state, "save_owned", "save_owned"),
+            clocked(snapshot, "after", "after"), clocked(snapshot, "remember", "remember")]
+    start = time.perf_counter()
+    execute(bumped, nl, directory=folder)
+    total = time.perf_counter() - start
+    for u in undo:
+        u()
+    execute(table, nl, directory=folder)
+    print("  in process: one weight (snapshot), by step: " + ", ".join(
+        f"{k} {1000 * v:.1f}" for k, v in parts.items()) +
+        f"; rest {1000 * (total - sum(parts.values())):.1f} (ms)", flush=True)
+    timed_exec("reconcile, one weight (no snapshot: full dump)", bumped, 1, forget=True)
+    print("PHASES-JSON " + json.dumps(out), flush=True)
     return 0
 
 

@@ -115,6 +115,19 @@ def saved(lab):
     return lab.ipvsadm("-S -n")
 
 
+def count_dumps(monkeypatch) -> list:
+    """Record every full kernel dump either backend makes from now on (one entry each)."""
+    from lvslite.ipvs.ipvsadm import IpvsadmBackend
+    from lvslite.ipvs.netlink import NetlinkBackend
+    dumps: list = []
+    for cls in (NetlinkBackend, IpvsadmBackend):
+        def dump(self, _real=cls.dump):
+            dumps.append(type(self).__name__)
+            return _real(self)
+        monkeypatch.setattr(cls, "dump", dump)
+    return dumps
+
+
 def web(reals=None, **kw):
     service = {"virtual": f"{VIP}:80", "scheduler": "wrr",
                "reals": reals if reals is not None else ["10.0.0.10:80", "10.0.0.20:80"]}
@@ -157,7 +170,7 @@ def test_the_real_entry_point(box, tmp_path, backend):
     assert again.stdout == "0 added, 0 changed, 0 removed\n"
     export = cli_process(box, "export", "--backend", backend)
     assert export.returncode == 0 and export.stdout == saved(box)
-    assert os.listdir(tmp_path / "st") == ["owned.json"]
+    assert sorted(os.listdir(tmp_path / "st")) == ["kernel.snapshot", "owned.json"]
 
 
 # --------------------------------------------------------------------------- export
@@ -274,6 +287,40 @@ def test_drift_made_by_hand_is_corrected(box, capsys, state, tmp_path, backend):
     box.ipvsadm("-D -t 10.0.0.100:80")                          # the whole service deleted
     assert apply(box, capsys, backend, cfg) == "3 added, 0 changed, 0 removed"
     assert saved(box) == wanted
+
+
+def test_snapshot_stands_in_for_the_dump_until_the_table_changes(box, capsys, state, tmp_path,
+                                                                   backend, monkeypatch):
+    """lvslite.snapshot against the real /proc/net/ip_vs: a re-apply and a one-weight change
+    read no dump; any change made by hand brings the dump back and is corrected."""
+    dumps = count_dumps(monkeypatch)
+    cfg = write_config(tmp_path, [web(persistent=60)], "a.json")
+    heavier = write_config(tmp_path, [web(persistent=60, reals=[
+        {"address": "10.0.0.10:80", "weight": 4}, "10.0.0.20:80"])], "b.json")
+    assert apply(box, capsys, backend, cfg) == "3 added, 0 changed, 0 removed"
+    assert len(dumps) == 1
+    assert apply(box, capsys, backend, cfg) == "0 added, 0 changed, 0 removed"
+    assert apply(box, capsys, backend, heavier) == "0 added, 1 changed, 0 removed"
+    assert "-r 10.0.0.10:80 -g -w 4" in saved(box)
+    assert apply(box, capsys, backend, cfg) == "0 added, 1 changed, 0 removed"
+    assert len(dumps) == 1, dumps
+    wanted = saved(box)
+    for by_hand, summary in (("-e -t 10.0.0.100:80 -r 10.0.0.20:80 -g -w 2",
+                              "0 added, 1 changed, 0 removed"),
+                             ("-E -t 10.0.0.100:80 -s wrr -p 61", "0 added, 1 changed, 0 removed"),
+                             ("-a -t 10.0.0.100:80 -r 10.0.0.30:80 -g", "0 added, 0 changed, 1 removed"),
+                             ("-D -t 10.0.0.100:80", "3 added, 0 changed, 0 removed")):
+        box.ipvsadm(by_hand)
+        before = len(dumps)
+        assert apply(box, capsys, backend, cfg) == summary, by_hand
+        assert len(dumps) == before + 1 and saved(box) == wanted, by_hand
+    # scheduler flags do not show in /proc/net/ip_vs: a table using sh is always dumped
+    sh_cfg = write_config(tmp_path, [web(scheduler="sh")], "sh.json")
+    assert apply(box, capsys, backend, sh_cfg) == "0 added, 1 changed, 0 removed"
+    box.ipvsadm("-E -t 10.0.0.100:80 -s sh -b sh-port")
+    before = len(dumps)
+    assert apply(box, capsys, backend, sh_cfg) == "0 added, 1 changed, 0 removed"
+    assert len(dumps) == before + 1 and "-b" not in saved(box)
 
 
 def test_dry_run_prints_commands_and_writes_nothing(box, capsys, state, tmp_path, backend):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from lab import wait_for
-from test_core_apply import BACKENDS, apply, write_config
+from test_core_apply import BACKENDS, apply, count_dumps, write_config
 
 VIP = "10.0.1.100"
 REALS = ["10.0.0.10:80", "10.0.0.20:80"]
@@ -95,11 +95,18 @@ def test_wrr_3_to_1_over_400_connections(lab, capsys, tmp_path, monkeypatch, not
         {"address": REALS[0], "weight": 3}, {"address": REALS[1], "weight": 1}])])
     for backend in each_backend(lab, tmp_path, monkeypatch):
         apply(lab, capsys, backend, cfg)
+        quiet = lab.run(lab.director, "cat /proc/net/ip_vs")
         seen = lab.get(VIP, count=400)
         note(f"wrr 3:1 ({backend}) over 400 new connections: {dict(seen)}")
         assert sum(seen.values()) == 400
         # 3:1 is 300/100; 1:1 would be 200/200 and 1:0 400/0: neither is within 10%
         assert 270 <= seen["rs1"] <= 330 and 70 <= seen["rs2"] <= 130, (backend, seen)
+        # the connection counters moved, the table did not: a re-apply needs no dump
+        busy = lab.run(lab.director, "cat /proc/net/ip_vs")
+        assert busy != quiet, busy
+        dumps = count_dumps(monkeypatch)
+        assert apply(lab, capsys, backend, cfg) == "0 added, 0 changed, 0 removed"
+        assert dumps == [], (backend, busy)
 
 
 def test_persistence_keeps_one_client_on_one_real(lab, capsys, tmp_path, monkeypatch, note):

@@ -14,7 +14,6 @@ import json
 import os
 
 from lvslite.atomic import write_atomically
-from lvslite.model import ServiceKey
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -37,20 +36,21 @@ def _path(directory: str | None) -> str:
     return os.path.join(directory or state_dir(), OWNED_FILE)
 
 
-def _key_to_list(key: ServiceKey) -> list:
-    return [key.af, key.protocol, key.address, key.port, key.fwmark]
+def load_owned(directory: str | None = None) -> set:
+    """The services lvslite created (empty when nothing was ever saved). Reads only.
 
-
-def load_owned(directory: str | None = None) -> set[ServiceKey]:
-    """The services lvslite created (empty when nothing was ever saved). Reads only."""
+    The keys come back as plain tuples (af, protocol, address, port, fwmark), which compare
+    and hash equal to lvslite.model.ServiceKey: building 1000 ServiceKeys on every apply
+    cost more than the rest of a one-change reconcile's reading. A malformed entry can only
+    fail to match any service, and is dropped at the next save (owned_after keeps only keys
+    the kernel has)."""
     path = _path(directory)
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
         if doc.get("version") != VERSION:
             return set()
-        return {ServiceKey(int(af), str(proto), str(addr), int(port), int(fwmark))
-                for af, proto, addr, port, fwmark in doc["owned"]}
+        return set(map(tuple, doc["owned"]))
     except FileNotFoundError:
         return set()
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -72,7 +72,7 @@ def ensure_dir(directory: str | None = None) -> str:
     return d
 
 
-def save_owned(keys: Iterable[ServiceKey], directory: str | None = None) -> bool:
+def save_owned(keys: Iterable[tuple], directory: str | None = None) -> bool:
     """Remember `keys` as the services lvslite created; False if that is already what the
     file says (nothing written)."""
     keys = sorted(set(keys))
@@ -81,7 +81,7 @@ def save_owned(keys: Iterable[ServiceKey], directory: str | None = None) -> bool
     d = ensure_dir(directory)
     path = _path(d)
     tmp = f"{path}.{os.getpid()}.tmp"
-    data = json.dumps({"version": VERSION, "owned": [_key_to_list(k) for k in keys]},
+    data = json.dumps({"version": VERSION, "owned": [list(k) for k in keys]},
                       indent=1) + "\n"
     try:
         write_atomically(path, data.encode("utf-8"), tmp)

@@ -82,8 +82,11 @@ def execute(table, backend, *, dry_run: bool = False, directory: str | None = No
         if hidden:
             snapshot.forget(folder)
         else:
-            snapshot.remember(folder, snapshot.witness() if ops else seen,
-                              snapshot.after(kernel, ops, remembered))
+            now_seen = seen
+            if ops:
+                now_seen = (seen is not None and snapshot.predict(seen, ops)) or \
+                    snapshot.witness()
+            snapshot.remember(folder, now_seen, snapshot.after(kernel, ops, remembered))
     return ops
 
 

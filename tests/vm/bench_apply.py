@@ -8,9 +8,14 @@ Measures, in a fresh network namespace of the guest (issue 3's targets in bracke
   backend, by `ipvsadm -R` of the same rules, and by `lvslite apply --backend ipvsadm`
   (one fork per operation; when 5000 forks would take more than BUDGET_S, a 100-service
   subset is timed and scaled, and the output says so) [netlink within 1.5x of ipvsadm -R];
-- a one-change reconcile (one weight) on that table [under 5% of the full apply];
+- a one-change reconcile (one weight) on that table [under 5% of the full apply]: reconcile
+  itself (cmd.apply.execute, as the daemon runs it on a reload or a failover) in process,
+  against the reconcile from empty in process and against the whole full-apply command, with
+  a breakdown by step; and the whole one-change command (start-up and config parse
+  included), which is printed too;
 - import time and peak RSS (VmHWM, read by the process itself as it ends) of `lvslite apply`
-  against a bare `python3 -c pass` [RSS within 4 MB].
+  started as the box starts it (python3 -I, from lvslite.cli import main) against a bare
+  `python3 -I -c pass` [RSS within 4 MB].
 Wall times are whole commands (interpreter start included) unless the line says "in process";
 the minimum of several runs is the figure (the host's CPUs are shared), the median is shown
 too. The guest is qemu TCG: compare ratios, not absolute times.

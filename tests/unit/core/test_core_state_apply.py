@@ -188,3 +188,16 @@ def test_kernel_refusal_exits_3(monkeypatch, tmp_path, capsys):
     cap = capsys.readouterr()
     assert rc == 3 and cap.err == "lvslite: error: refused\n"
     assert cap.out == "0 added, 0 changed, 0 removed\n"
+
+
+def test_malformed_owned_entries_match_nothing_and_are_dropped(tmp_path):
+    d = str(tmp_path)
+    (tmp_path / "owned.json").write_text(
+        '{"version": 1, "owned": [[4, "tcp", "10.0.0.100", 80, 0], ["x"], "abc", '
+        '[4, "tcp", "10.0.0.200", "80", 0]]}')
+    assert K1 in state.load_owned(d)
+    kernel = FakeBackend({K1: S1})
+    apply_cmd.execute({}, kernel, directory=d)          # K1 is ours: deleted
+    assert kernel.table == {} and state.load_owned(d) == set()
+    (tmp_path / "owned.json").write_text('{"version": 1, "owned": [[[1], 2]]}')
+    assert state.load_owned(d) == set()

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import List, Optional
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_KERNEL = 0, 1, 2, 3
+from lvslite.cmd import EXIT_USAGE
 
 # name -> (module, one-line help). A module that does not exist yet is simply not offered.
 COMMANDS = {

@@ -2,7 +2,8 @@
 
 One selector loop (the check engine's) drives everything: check results update each real's
 health (checks/state.py); a change of health makes the effective table (effective.py), which
-is reconciled against a fresh kernel dump (the same `execute` as `lvslite apply`). Nothing else
+is reconciled against the kernel's table (the same `execute` as `lvslite apply`: a dump, or the
+snapshot /proc/net/ip_vs shows is still true). Nothing else
 talks to the kernel, and the only files written are in the state directory (tmpfs).
 
 Signals only set flags; the loop acts on them between steps, so a reload never races a
@@ -19,11 +20,13 @@ import os
 import signal
 import time
 
+from lvslite.atomic import write_atomically
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckError, CheckSpec, Target
 from lvslite.checks.state import INITIAL, Health, update
 from lvslite.effective import effective_table
 from lvslite.model import Config, RealKey, ServiceKey, Table
+from lvslite.state import STATUS_FILE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -32,8 +35,6 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
 
 log = logging.getLogger("lvslite")
 
-STATUS_FILE = "status.json"
-PID_FILE = "lvslite.pid"
 RESYNC_S = 60.0        # re-read the kernel this often even without a change: hand-made drift
 STATUS_EVERY_S = 1.0   # the status file's rewrite period (tmpfs)
 RETRY_S = 5.0          # after the kernel refused an operation
@@ -217,10 +218,8 @@ class Daemon:
 
     def write_status(self) -> None:
         path = os.path.join(self.state_dir, STATUS_FILE)
-        tmp = f"{path}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump(self.status(), fh, separators=(",", ":"))
-        os.replace(tmp, path)
+        data = json.dumps(self.status(), separators=(",", ":")).encode()
+        write_atomically(path, data, f"{path}.tmp", durable=False)   # every second, tmpfs
 
 
 def install_signals(daemon: Daemon) -> None:

@@ -22,7 +22,12 @@ SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq"
 DEFAULT_SCHEDULER = "wlc"
 
 
-class _Record(tuple):
+def host_prefix(af: int) -> int:
+    """The persistence netmask of a single client: /32, or /128 for IPv6."""
+    return 128 if af == 6 else 32
+
+
+class Record(tuple):
     """A tuple whose fields also have names (a namedtuple without importing collections)."""
     __slots__ = ()
     _fields: tuple = ()
@@ -42,7 +47,7 @@ class _Record(tuple):
         return type(self)(*(changes.get(f, v) for f, v in zip(self._fields, self)))
 
 
-class ServiceKey(_Record):
+class ServiceKey(Record):
     """What identifies a virtual service in the kernel: (af, protocol, address, port) or
     (af, fwmark). For fwmark services protocol and address are "" and port is 0."""
     __slots__ = ()
@@ -63,7 +68,7 @@ class ServiceKey(_Record):
         return f"{self.protocol} {host}:{self.port}"
 
 
-class RealKey(_Record):
+class RealKey(Record):
     """A real server within a service: address and port (port 0 allowed for fwmark reals)."""
     __slots__ = ()
     _fields = ("address", "port")
@@ -78,7 +83,7 @@ class RealKey(_Record):
         return f"{host}:{self.port}"
 
 
-class Real(_Record):
+class Real(Record):
     __slots__ = ()
     _fields = ("key", "weight", "forward")
     key = property(itemgetter(0))
@@ -89,7 +94,7 @@ class Real(_Record):
         return tuple.__new__(cls, (key, weight, forward))
 
 
-class VirtualService(_Record):
+class VirtualService(Record):
     """One virtual service with the reals that should be (or are) in the kernel table."""
     __slots__ = ()
     _fields = ("key", "scheduler", "persistent", "netmask", "flags", "reals")
@@ -163,7 +168,7 @@ class ServiceConfig:
                 f"depool_threshold={self.depool_threshold!r})")
 
 
-class Config(_Record):
+class Config(Record):
     """The whole config file, validated."""
     __slots__ = ()
     _fields = ("services",)

@@ -23,15 +23,11 @@ from __future__ import annotations
 
 from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
                               EDIT_SERVICE, USER_FLAGS, Op)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
+from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService, host_prefix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import AbstractSet, Iterable, Tuple
-
-
-def host_prefix(af: int) -> int:
-    return 128 if af == 6 else 32
 
 
 def service_attrs(svc: VirtualService) -> Tuple:

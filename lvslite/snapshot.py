@@ -11,10 +11,11 @@ the full dump back, so drift is still corrected.
 
 What /proc/net/ip_vs does not show cannot be witnessed: scheduler flags (sh-fallback,
 sh-port, mh-*; read only by the sh and mh schedulers) and one-packet scheduling of IPv6
-services (it is shown for IPv4 and fwmark ones; it only matters for UDP). A config where those
-matter (it wants a service using sh or mh, or an IPv6 UDP service) is always dumped. Thresholds, persistence engines and tunnel settings are not part of lvslite's model
-at all (see lvslite.model). The remembered table is written only after a run in which the
-kernel acknowledged every operation, and is dropped otherwise.
+services (it is shown for IPv4 and fwmark ones; it only matters for UDP). A config where
+those matter (it wants a service using sh or mh, or an IPv6 UDP service) is always dumped.
+Thresholds, persistence engines and tunnel settings are not part of lvslite's model at all.
+The remembered table is written only after a run in which the kernel acknowledged every
+operation, and is dropped otherwise.
 
 The file is marshal data (built in: no import cost), a plain dict ServiceKey -> the service
 as nested plain tuples, which compare equal to lvslite.model's values without being rebuilt.
@@ -26,6 +27,7 @@ import os
 import re
 
 from lvslite.atomic import write_atomically
+from lvslite.ipvs.ops import EDIT_REAL
 from lvslite.model import VirtualService
 
 PROC = "/proc/net/ip_vs"
@@ -88,7 +90,7 @@ def predict(seen: bytes, ops) -> bytes | None:
     text = seen
     for op in ops:
         key, real = op.key, op.real
-        if op.kind != "edit-real" or key.af != 4 or ":" in real.key.address:
+        if op.kind != EDIT_REAL or key.af != 4 or ":" in real.key.address:
             return None
         if key.fwmark:
             head = b"\nFWM  %08X " % key.fwmark
@@ -107,6 +109,14 @@ def predict(seen: bytes, ops) -> bytes | None:
         text = (text[:at] + line + b"%-7s %-6d" % (_FWD_TEXT[real.forward], real.weight)
                 + text[end if end >= 0 else len(text):])
     return text
+
+
+def witness_after(seen: bytes | None, ops) -> bytes | None:
+    """The witness once `ops` took effect: `seen` itself when there were none, predicted
+    when it can be, read again otherwise."""
+    if not ops:
+        return seen
+    return (seen is not None and predict(seen, ops)) or witness()
 
 
 def hidden_matters(table) -> bool:

@@ -6,9 +6,8 @@ problem on stderr: `lvslite: error: <JSON path>: <what is wrong> (<what is expec
 """
 from __future__ import annotations
 
-import sys
 
-EXIT_OK, EXIT_INVALID = 0, 1  # DESIGN.md §4.2
+from lvslite.cmd import EXIT_INVALID, EXIT_OK, config_path, error
 
 
 def add_arguments(parser) -> None:
@@ -18,14 +17,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from lvslite.config import ConfigError, default_path, load, summary
+    from lvslite.config import ConfigError, load, summary
 
-    path = args.config or default_path()
+    path = config_path(args)
     try:
         config = load(path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"lvslite: error: {problem}", file=sys.stderr)
+        error(exc)
         return EXIT_INVALID
     print(f"config OK: {summary(config)} ({'standard input' if path == '-' else path})")
     return EXIT_OK

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from lvslite.cmd import EXIT_KERNEL, EXIT_OK, error
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--format", choices=("ipvsadm", "json"), default="ipvsadm",
@@ -29,8 +31,8 @@ def run(args) -> int:
         finally:
             backend.close()
     except IPVSError as exc:
-        sys.stderr.write(f"lvslite: error: {exc}\n")
-        return 3
+        error(exc)
+        return EXIT_KERNEL
     if getattr(args, "format", "ipvsadm") == "json":
         text, warnings = to_json(table)
         for w in warnings:
@@ -40,4 +42,4 @@ def run(args) -> int:
         # the ipvsadm backend read the table as `ipvsadm -S -n` text: that is the answer
         text = getattr(backend, "save_text", None)
         sys.stdout.write(text if text is not None else to_ipvsadm(table, order))
-    return 0
+    return EXIT_OK

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-EXIT_OK, EXIT_INVALID, EXIT_KERNEL = 0, 1, 3
+from lvslite.cmd import EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
 
 
 def add_arguments(parser) -> None:
@@ -42,11 +42,10 @@ def setup_logging(where: str) -> None:
 
 def run(args) -> int:
     from lvslite.checks.spec import CheckError
-    from lvslite.cmd.apply import config_path, error
     from lvslite.config import ConfigError
-    from lvslite.daemon import PID_FILE, SYSCTLS, Daemon, install_signals, set_sysctls
+    from lvslite.daemon import SYSCTLS, Daemon, install_signals, set_sysctls
     from lvslite.ipvs import IPVSError, open_backend
-    from lvslite.state import StateError, ensure_dir
+    from lvslite.state import PID_FILE, StateError, ensure_dir
 
     path = config_path(args)
     daemon = Daemon(path, None, state_dir="")

@@ -15,12 +15,16 @@ message says what to do); 2 usage.
 from __future__ import annotations
 
 import os
-import sys
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from operator import itemgetter
 
 from lvslite.atomic import write_atomically
+from lvslite.cmd import EXIT_INVALID, EXIT_OK, config_path, error
+from lvslite.model import Record
 
-EXIT_OK, EXIT_INVALID = 0, 1
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, List, Optional
+
 DEFAULT_CFG = "/cfg"
 NAME = "lvslite.json"
 TEMP = ".lvslite.json.new"
@@ -30,11 +34,16 @@ class SaveError(Exception):
     """The save cannot go on; the message names the thing, the problem and the fix."""
 
 
-class Mount(NamedTuple):
-    device: str
-    point: str
-    fstype: str
-    options: Tuple[str, ...]
+class Mount(Record):
+    __slots__ = ()
+    _fields = ("device", "point", "fstype", "options")
+    device = property(itemgetter(0))
+    point = property(itemgetter(1))
+    fstype = property(itemgetter(2))
+    options = property(itemgetter(3), doc="tuple of the mount options")
+
+    def __new__(cls, device: str, point: str, fstype: str, options: tuple):
+        return tuple.__new__(cls, (device, point, fstype, options))
 
     @property
     def read_only(self) -> bool:
@@ -189,20 +198,18 @@ def describe(r: dict) -> List[str]:
 
 
 def run(args) -> int:
-    from lvslite.cmd.apply import config_path
     from lvslite.config import ConfigError
 
     path = config_path(args)
     try:
         report = save(path, args.cfg)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"lvslite: error: {problem}", file=sys.stderr)
-        print(f"lvslite: error: {path}: not saved, the card is untouched (fix the config; "
-              "`lvslite check` lists the same problems)", file=sys.stderr)
+        error(exc)
+        error(f"{path}: not saved, the card is untouched (fix the config; "
+              "`lvslite check` lists the same problems)")
         return EXIT_INVALID
     except SaveError as exc:
-        print(f"lvslite: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_INVALID
     if args.json:
         import json

@@ -12,11 +12,11 @@ import os
 import sys
 import time
 
+from lvslite.cmd import EXIT_INVALID, EXIT_OK, error
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Dict, Optional, Tuple
-
-EXIT_OK, EXIT_INVALID, EXIT_KERNEL = 0, 1, 3
 WIDTH = 80      # a serial console
 STALE_S = 10.0  # no rewrite for this long (beyond the longest check interval) = stale
 
@@ -58,18 +58,24 @@ def parse_proc_ip_vs(text: str) -> Dict[Tuple[str, str], Tuple[int, int]]:
 
 
 def read_status(state_dir: str) -> Optional[dict]:
+    from lvslite.state import STATUS_FILE
     try:
-        with open(os.path.join(state_dir, "status.json")) as fh:
+        with open(os.path.join(state_dir, STATUS_FILE)) as fh:
             return json.load(fh)
     except (OSError, ValueError):
         return None
+
+
+def is_stale(status: dict, now: float) -> bool:
+    """No rewrite for STALE_S beyond the longest check interval: the daemon is not looping."""
+    return now - status["time"] > STALE_S + status.get("interval_max_s", 0)
 
 
 def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: float) -> str:
     age = now - status["time"]
     lines = [f"lvslite pid {status['pid']}  {status['config']}  updated {age:.0f}s ago"
              f"  {status['ops']} kernel ops"]
-    if age > STALE_S + status.get("interval_max_s", 0):
+    if is_stale(status, now):
         lines.append(f"WARNING: status is {age:.0f}s old: is `lvslite run` still running?")
     for svc in status["services"]:
         fb = ""
@@ -95,12 +101,12 @@ def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: flo
 
 
 def run(args) -> int:
-    from lvslite.state import state_dir
+    from lvslite.state import STATUS_FILE, state_dir
     d = state_dir()
     status = read_status(d)
     if status is None:
-        sys.stderr.write(f"lvslite: error: {d}/status.json: no status (is `lvslite run` "
-                         f"running? start it, or set LVSLITE_STATE_DIR)\n")
+        error(f"{d}/{STATUS_FILE}: no status (is `lvslite run` running? start it, or set "
+              f"LVSLITE_STATE_DIR)")
         return EXIT_INVALID
     try:
         with open("/proc/net/ip_vs") as fh:
@@ -112,7 +118,7 @@ def run(args) -> int:
         for svc in status["services"]:
             for r in svc["reals"]:
                 r["active"], r["inactive"] = conns.get((svc["virtual"], r["address"]), (0, 0))
-        status["stale"] = now - status["time"] > STALE_S + status.get("interval_max_s", 0)
+        status["stale"] = is_stale(status, now)
         json.dump(status, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:

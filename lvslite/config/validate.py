@@ -9,7 +9,6 @@ persistence, a real of the other address family, two services or two reals that 
 """
 from __future__ import annotations
 
-
 from lvslite.config import addr, checks
 from lvslite.config.addr import Bad
 from lvslite.config.errors import ConfigError, kind, show
@@ -158,6 +157,10 @@ def _service(c: Collector, value: object, path: str
 
 
 def ipaddress_is_loopback(address: str) -> bool:
+    """127.0.0.0/8 or ::1, for canonical text (IPv4 is read without importing ipaddress:
+    every masq real asks)."""
+    if ":" not in address:
+        return address.startswith("127.")
     import ipaddress
     return ipaddress.ip_address(address).is_loopback
 

@@ -38,6 +38,17 @@ class IPVSError(Exception):
         return self.message
 
 
+# What both backends say, in the same words, for the refusals a person can fix.
+NOT_AVAILABLE = "IPVS is not available: load the ip_vs module (modprobe ip_vs)"
+PERMISSION = ("permission denied by the kernel (programming IPVS needs root, or CAP_NET_ADMIN "
+              "in the director's network namespace)")
+
+
+def no_scheduler(thing: str, scheduler: str) -> str:
+    return (f"{thing}: the kernel has no IPVS scheduler '{scheduler}' (load it: modprobe "
+            f"ip_vs_{scheduler}, or pick another scheduler)")
+
+
 def more_failed(n: int) -> str:
     """The tail of an IPVSError message when the first failure was not the only one."""
     return f" ({n} more operation{'s' if n > 1 else ''} failed)" if n else ""

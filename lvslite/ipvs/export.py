@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import socket
 
-from lvslite.ipvs.ops import (F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, SCHED_FLAGS,
-                              netmask_text)
+from lvslite.ipvs.ops import (F_ONEPACKET, FORWARD_SWITCH, PROTO_OPTION, SCHED_FLAGS,
+                              netmask_text, sched_flag_names)
 from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
 
 TYPE_CHECKING = False
@@ -31,9 +31,7 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
 DestOrder = dict[ServiceKey, tuple[RealKey, ...]]   # each service's reals, kernel order
 
 PROTO_NUMBER = {"tcp": 6, "udp": 17, "sctp": 132}     # IPPROTO_*
-RULE_OPTION = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
 AF_NUMBER = {4: 2, 6: 10}                             # AF_INET, AF_INET6
-SWITCH = {"gate": "-g", "masq": "-m", "ipip": "-i"}
 
 
 # --------------------------------------------------------------------------- ipvsadm's order
@@ -129,21 +127,16 @@ def _addrport(address: str, port: int) -> str:
 def _service_name(key: ServiceKey) -> str:
     if key.fwmark:
         return f"-f {_int32(key.fwmark)}" + (" -6" if key.af == 6 else "")
-    option = RULE_OPTION.get(key.protocol, "--xxx-service")
+    option = PROTO_OPTION.get(key.protocol, "--xxx-service")
     return f"{option} {_addrport(key.address, key.port)}"
 
 
 def _sched_flags(scheduler: str, flags: int) -> str:
-    names = []
+    """-b as ipvsadm -S prints it: like the command line, except that bit 3 of sh/mh has no
+    name there (a bare `-b ` when it is the only one)."""
+    names = sched_flag_names(scheduler, flags)
     if scheduler in ("sh", "mh"):
-        if flags & F_SCHED1:
-            names.append(f"{scheduler}-fallback")
-        if flags & F_SCHED2:
-            names.append(f"{scheduler}-port")
-    else:
-        for bit, name in ((F_SCHED1, "flag-1"), (F_SCHED2, "flag-2"), (F_SCHED3, "flag-3")):
-            if flags & bit:
-                names.append(name)
+        names = [n for n in names if n != "flag-3"]
     return ",".join(names)
 
 
@@ -172,7 +165,7 @@ def ipvsadm_lines(table: Table, dest_order: DestOrder | None = None) -> list[str
         lines.append(line)
         for real in glibc_sort(reals, cmp_reals):
             line = (f"-a {name} -r {_addrport(real.key.address, real.key.port)} "
-                    f"{SWITCH[real.forward]} -w {real.weight}")
+                    f"{FORWARD_SWITCH[real.forward]} -w {real.weight}")
             if real.forward == "ipip":
                 line += " --tun-type ipip"
             lines.append(line)

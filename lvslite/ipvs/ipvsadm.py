@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 
-from lvslite.ipvs import IPVSError, more_failed
+from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
 from lvslite.ipvs.ops import (ADD_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op,
-                              argv, command_line)
+                              argv, command_line, prefix_of)
 from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
 
 TYPE_CHECKING = False
@@ -66,10 +66,7 @@ def prefix_of_dotted(mask: str) -> int:
     value = 0
     for part in mask.split("."):
         value = (value << 8) | int(part)
-    n = 0
-    while n < 32 and value & (0x80000000 >> n):
-        n += 1
-    return n
+    return prefix_of(value)
 
 
 def _service(tokens: list[str], i: int) -> tuple[ServiceKey, int]:
@@ -138,9 +135,8 @@ def parse_save(text: str) -> Table:
                 raise ParseError(f"unknown command {cmd!r}")
         except (IndexError, KeyError, ValueError) as exc:
             raise ParseError(f"ipvsadm -S -n line {lineno}: {line!r}: {exc}") from None
-    return {key: VirtualService(s.key, s.scheduler, s.persistent, s.netmask, s.flags,
-                                tuple(sorted(reals.get(key, ()), key=lambda r: r.key)))
-            for key, s in services.items()}
+    # sorted by key (a service's reals have distinct keys)
+    return {key: s.replace(reals=tuple(sorted(reals.get(key, ())))) for key, s in services.items()}
 
 
 # --------------------------------------------------------------------------- the backend
@@ -150,14 +146,11 @@ def explain(stderr: str, op: Op | None = None) -> str:
     said = " ".join(stderr.split()) or "no message"
     thing = f"`{command_line(op)}`" if op is not None else "`ipvsadm -S -n`"
     if "Permission denied" in stderr:
-        return ("permission denied by the kernel (programming IPVS needs root, or "
-                "CAP_NET_ADMIN in the director's network namespace)")
+        return PERMISSION
     if "Can't initialize ipvs" in stderr or "Protocol not available" in stderr:
-        return "IPVS is not available: load the ip_vs module (modprobe ip_vs)"
+        return NOT_AVAILABLE
     if "Scheduler or persistence engine not found" in stderr and op is not None:
-        s = op.service.scheduler
-        return (f"{thing}: the kernel has no IPVS scheduler '{s}' (load it: modprobe "
-                f"ip_vs_{s}, or pick another scheduler)")
+        return no_scheduler(thing, op.service.scheduler)
     return f"{thing}: ipvsadm failed: {said}"
 
 

@@ -29,10 +29,10 @@ import struct
 # imports selectors and array for them (+0.8 MB RSS on every apply).
 import _socket as socket
 
-from lvslite.ipvs import IPVSError, more_failed
+from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
 from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
-                              EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
+                              EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op, prefix_of)
+from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService, host_prefix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -168,10 +168,6 @@ def address_bytes(address: str) -> bytes:
     return socket.inet_pton(socket.AF_INET, address) + b"\0" * 12
 
 
-def host_prefix(af: int) -> int:
-    return 128 if af == 6 else 32
-
-
 def netmask_bytes(af: int, prefix: int) -> bytes:
     if af == 6:
         return struct.pack("=I", min(prefix, 128))
@@ -292,8 +288,6 @@ def find_nested(buf, start: int, end: int, atype: int) -> tuple[int, int] | None
 SERVICE_WANT = frozenset((IPVS_SVC_ATTR_AF, IPVS_SVC_ATTR_PROTOCOL, IPVS_SVC_ATTR_ADDR,
                           IPVS_SVC_ATTR_PORT, IPVS_SVC_ATTR_FWMARK, IPVS_SVC_ATTR_SCHED_NAME,
                           IPVS_SVC_ATTR_FLAGS, IPVS_SVC_ATTR_TIMEOUT, IPVS_SVC_ATTR_NETMASK))
-DEST_WANT = frozenset((IPVS_DEST_ATTR_ADDR, IPVS_DEST_ATTR_PORT, IPVS_DEST_ATTR_FWD_METHOD,
-                       IPVS_DEST_ATTR_WEIGHT, IPVS_DEST_ATTR_ADDR_FAMILY))
 
 
 def _u16(b: bytes) -> int:
@@ -310,14 +304,6 @@ def address_text(af: int, raw: bytes) -> str:
         return socket.inet_ntoa(raw[:4])
     import ipaddress  # only when there is an IPv6 entry
     return ipaddress.IPv6Address(bytes(raw[:16])).compressed
-
-
-def prefix_of(mask: int) -> int:
-    """Leading one bits of a 32-bit mask (a non-contiguous mask is cut at its first hole)."""
-    n = 0
-    while n < 32 and mask & (0x80000000 >> n):
-        n += 1
-    return n
 
 
 def decode_service(attrs: dict[int, bytes]) -> VirtualService:
@@ -343,23 +329,14 @@ def decode_service(attrs: dict[int, bytes]) -> VirtualService:
     return VirtualService(key, sched, persistent, netmask, flags & USER_FLAGS, ())
 
 
-def decode_dest(attrs: dict[int, bytes], service_af: int) -> Real:
-    af = service_af
-    if IPVS_DEST_ATTR_ADDR_FAMILY in attrs:
-        af = AF_NAME.get(_u16(attrs[IPVS_DEST_ATTR_ADDR_FAMILY]), service_af)
-    key = RealKey(address_text(af, attrs[IPVS_DEST_ATTR_ADDR]),
-                  struct.unpack("!H", attrs[IPVS_DEST_ATTR_PORT][:2])[0])
-    fwd = _u32(attrs[IPVS_DEST_ATTR_FWD_METHOD]) & IP_VS_CONN_F_FWD_MASK
-    return Real(key, _u32(attrs[IPVS_DEST_ATTR_WEIGHT]), FWD_NAME.get(fwd, "gate"))
-
-
 _U16 = struct.Struct("=H")
 _U32 = struct.Struct("=I")
 
 
 def read_dest(buf, start: int, end: int, service_af: int) -> Real:
-    """decode_dest() straight from a receive buffer: the hot loop of a dump, which reads
-    thousands of destinations and skips their statistics without copying them."""
+    """One destination nest of a dump, read straight from the receive buffer: the hot loop
+    of a dump, which reads thousands of destinations and skips their statistics without
+    copying them. Without ADDR_FAMILY (older kernels) the service's family applies."""
     unpack = _NLA.unpack_from
     addr = -1
     port = fwd = weight = 0
@@ -392,10 +369,6 @@ def read_dest(buf, start: int, end: int, service_af: int) -> Real:
     return Real(RealKey(address, port), weight, FWD_NAME.get(fwd, "gate"))
 
 
-def _real_key(real: Real) -> RealKey:
-    return real.key
-
-
 def parse_error(buf, off: int, length: int, flags: int) -> tuple[int, str]:
     """(errno, extended-ack message) of an NLMSG_ERROR; errno 0 is an acknowledgement."""
     err = -struct.unpack_from("=i", buf, off + 16)[0]
@@ -415,22 +388,15 @@ def explain(err: int, op: Op | None = None, extack: str = "") -> str:
     """A message a person can act on: the thing, the problem, the fix."""
     import errno as E
     if err in (E.EPERM, E.EACCES):
-        return ("permission denied by the kernel (programming IPVS needs root, or "
-                "CAP_NET_ADMIN in the director's network namespace)")
+        return PERMISSION
     thing = _thing(op)
     if op is not None and err == E.ENOENT and op.kind in (ADD_SERVICE, EDIT_SERVICE):
-        s = op.service.scheduler
-        return (f"{thing}: the kernel has no IPVS scheduler '{s}' (load it: modprobe "
-                f"ip_vs_{s}, or pick another scheduler)")
-    if err == E.ESRCH:
-        return (f"{thing}: no such virtual service in the kernel (the table changed while "
-                f"lvslite was applying; run apply again)")
-    if err == E.ENOENT:
-        return (f"{thing}: no such real server in the kernel (the table changed while "
-                f"lvslite was applying; run apply again)")
-    if err == E.EEXIST:
-        return (f"{thing}: already exists in the kernel (the table changed while lvslite "
-                f"was applying; run apply again)")
+        return no_scheduler(thing, op.service.scheduler)
+    raced = {E.ESRCH: "no such virtual service in the kernel",
+             E.ENOENT: "no such real server in the kernel",
+             E.EEXIST: "already exists in the kernel"}.get(err)
+    if raced:
+        return f"{thing}: {raced} (the table changed while lvslite was applying; run apply again)"
     if err == E.EAFNOSUPPORT:
         return f"{thing}: this kernel's IPVS has no IPv6 support (CONFIG_IP_VS_IPV6)"
     if err == E.EINVAL and op is not None and op.real is not None:
@@ -449,8 +415,7 @@ def _thing(op: Op | None) -> str:
 
 def not_available() -> IPVSError:
     import errno as E
-    return IPVSError("IPVS is not available: load the ip_vs module (modprobe ip_vs)",
-                     E.ENOENT)
+    return IPVSError(NOT_AVAILABLE, E.ENOENT)
 
 
 # --------------------------------------------------------------------------- the client
@@ -578,7 +543,7 @@ class NetlinkBackend:
             dests = self._dump(IPVS_CMD_GET_DEST, service_attr(svc, full=False),
                                IPVS_CMD_ATTR_DEST, lambda b, s, e: read_dest(b, s, e, af))
             self.dest_order[svc.key] = tuple(r.key for r in dests)
-            dests.sort(key=_real_key)
+            dests.sort()                # by key: a service's reals have distinct keys
             table[svc.key] = VirtualService(svc.key, svc.scheduler, svc.persistent,
                                             svc.netmask, svc.flags, tuple(dests))
         return table

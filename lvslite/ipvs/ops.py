@@ -109,6 +109,15 @@ def netmask_text(af: int, prefix: int) -> str | None:
     return ".".join(str((mask >> s) & 0xFF) for s in (24, 16, 8, 0))
 
 
+def prefix_of(mask: int) -> int:
+    """Leading one bits of a 32-bit IPv4 mask (a non-contiguous mask is cut at its first
+    hole): the persistence granularity as a prefix length."""
+    n = 0
+    while n < 32 and mask & (0x80000000 >> n):
+        n += 1
+    return n
+
+
 def sched_flag_names(scheduler: str, flags: int) -> list[str]:
     """-b names in the order ipvsadm prints them; bits without a name for this scheduler
     fall back to the generic flag-N (which ipvsadm accepts for any scheduler)."""

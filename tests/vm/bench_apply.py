@@ -230,7 +230,7 @@ def main_in_guest() -> int:
     subprocess.run(in_ns(lvs + ["apply", "-c", str(small)]), env=env, check=True,
                    capture_output=True, cwd=REPO)
     imports = ("import lvslite.cli, lvslite.cmd.apply, lvslite.config, lvslite.ipvs.netlink, "
-               "lvslite.reconcile, lvslite.state, lvslite.ipvs.dryrun\n")
+               "lvslite.reconcile, lvslite.state, lvslite.snapshot\n")
     bare_t, bare_rss, imp_t, imp_rss, app_t, app_rss = [], [], [], [], [], []
     for _ in range(7):
         t, r = hwm_of([PY, "-I", "-c", HWM])

@@ -2,7 +2,6 @@
 kernel access, dry-run writes nothing, ownership survives a half-failed apply."""
 import io
 import os
-import sys
 import types
 
 import pytest
@@ -11,7 +10,7 @@ from lvslite import state
 from lvslite.cmd import apply as apply_cmd
 from lvslite.ipvs import IPVSError
 from lvslite.ipvs.ops import ADD_SERVICE, DEL_SERVICE
-from lvslite.model import Config, Real, RealKey, ServiceConfig, ServiceKey, VirtualService
+from lvslite.model import Real, RealKey, ServiceKey, VirtualService
 from lvslite.reconcile import apply_ops
 
 K1 = ServiceKey(4, "tcp", "10.0.0.100", 80)
@@ -121,22 +120,15 @@ def test_half_failed_apply_remembers_what_it_created(tmp_path):
 
 # --------------------------------------------------------------------------- run(): the CLI
 
-def fake_config_module(monkeypatch, result):
-    """Stand-in for lvslite.config (built separately) so run() can be tested alone."""
-    mod = types.ModuleType("lvslite.config")
-
-    class ConfigError(Exception):
-        pass
-
-    def load(path):
-        if isinstance(result, Exception):
-            raise ConfigError(str(result))
-        return result
-    mod.ConfigError, mod.load = ConfigError, load
-    monkeypatch.setitem(sys.modules, "lvslite.config", mod)
+WEB = {"virtual": "10.0.0.100:80", "scheduler": "wrr",
+       "reals": [{"address": "10.0.0.10:80", "weight": 3}]}
+DNS = {"virtual": "10.0.0.200:53", "protocol": "udp", "scheduler": "rr", "reals": []}
 
 
-def run_apply(monkeypatch, kernel, **kw):
+def run_apply(monkeypatch, tmp_path, kernel, services, **kw):
+    """apply's run() with a real config file and `kernel` as the backend it opens."""
+    import json
+
     import lvslite.ipvs as ipvs
     opened = []
 
@@ -144,7 +136,9 @@ def run_apply(monkeypatch, kernel, **kw):
         opened.append(name)
         return kernel
     monkeypatch.setattr(ipvs, "open_backend", open_backend)
-    args = types.SimpleNamespace(config="/x.json", dry_run=False, backend="netlink")
+    cfg = tmp_path / "lvslite.json"
+    cfg.write_text(json.dumps({"services": services}))
+    args = types.SimpleNamespace(config=str(cfg), dry_run=False, backend="netlink")
     for k, v in kw.items():
         setattr(args, k, v)
     return apply_cmd.run(args), opened
@@ -152,30 +146,28 @@ def run_apply(monkeypatch, kernel, **kw):
 
 def test_invalid_config_exits_1_before_opening_the_kernel(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path / "st"))
-    fake_config_module(monkeypatch, ValueError("services[0].virtual: bad (expected A:P)"))
     kernel = FakeBackend()
-    rc, opened = run_apply(monkeypatch, kernel)
+    rc, opened = run_apply(monkeypatch, tmp_path, kernel, [{"virtual": "10.0.0.100"}])
     assert rc == 1 and opened == [] and kernel.dumps == 0
-    assert capsys.readouterr().err == "lvslite: error: services[0].virtual: bad (expected A:P)\n"
+    err = capsys.readouterr().err
+    assert err.startswith("lvslite: error: services[0].virtual: ") and "has no port" in err
     assert not (tmp_path / "st").exists()
 
 
 def test_run_prints_the_summary_and_exits_0(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path / "st"))
-    fake_config_module(monkeypatch, Config((ServiceConfig(S1), ServiceConfig(S2))))
     kernel = FakeBackend()
-    rc, opened = run_apply(monkeypatch, kernel, backend="ipvsadm")
+    rc, opened = run_apply(monkeypatch, tmp_path, kernel, [WEB, DNS], backend="ipvsadm")
     assert rc == 0 and opened == ["ipvsadm"]
     assert capsys.readouterr().out == "3 added, 0 changed, 0 removed\n"
-    rc, _ = run_apply(monkeypatch, kernel)
+    rc, _ = run_apply(monkeypatch, tmp_path, kernel, [WEB, DNS])
     assert rc == 0 and capsys.readouterr().out == "0 added, 0 changed, 0 removed\n"
 
 
 def test_run_dry_run_touches_no_state(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path / "st"))
-    fake_config_module(monkeypatch, Config((ServiceConfig(S1),)))
     kernel = FakeBackend()
-    rc, _ = run_apply(monkeypatch, kernel, dry_run=True)
+    rc, _ = run_apply(monkeypatch, tmp_path, kernel, [WEB], dry_run=True)
     out = capsys.readouterr().out.splitlines()
     assert rc == 0 and out[-1] == "2 added, 0 changed, 0 removed" and len(out) == 3
     assert kernel.table == {} and not (tmp_path / "st").exists()
@@ -183,8 +175,7 @@ def test_run_dry_run_touches_no_state(monkeypatch, tmp_path, capsys):
 
 def test_kernel_refusal_exits_3(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path / "st"))
-    fake_config_module(monkeypatch, Config((ServiceConfig(S1), ServiceConfig(S2))))
-    rc, _ = run_apply(monkeypatch, FakeBackend(refuse={K1}))
+    rc, _ = run_apply(monkeypatch, tmp_path, FakeBackend(refuse={K1}), [WEB, DNS])
     cap = capsys.readouterr()
     assert rc == 3 and cap.err == "lvslite: error: refused\n"
     assert cap.out == "0 added, 0 changed, 0 removed\n"

@@ -122,11 +122,15 @@ class Catalog:
     def era(self, box: Box, era: Optional[str] = None) -> KernelEra:
         """The connection-entry figures for a box's kernel (or the era asked for)."""
         era = era or box.kernel
-        key = era if era in ("kconfig", "thread") else f"{era}-{box.cpu.arch}"
+        return self.kernel(era, box.cpu.arch, f"kernel {era!r} on {box.name}")
+
+    def kernel(self, era: str, arch: str, where: str) -> KernelEra:
+        """The entry figures of an era on an arch (the flat eras have no arch)."""
+        key = era if era in ("kconfig", "thread") else f"{era}-{arch}"
         try:
             return self.kernels[key]
         except KeyError:
-            raise BenchError(f"kernel {era!r} on {box.name}", f"no entry figures for {key}",
+            raise BenchError(where, f"no entry figures for {key}",
                              "one of: " + " ".join(sorted(self.kernels))) from None
 
 
@@ -161,6 +165,12 @@ def _num(obj: dict, key: str, where: str, *, minimum: float = 0.0, positive: boo
     if value < minimum or (positive and value <= 0):
         raise BenchError(path, f"is {value!r}", "a number > 0" if positive else f">= {minimum}")
     return int(value) if integer else float(value)
+
+
+def check_cache_line(line: int, where: str) -> int:
+    if line & (line - 1):
+        raise BenchError(where, f"is {line}", "a power of two, e.g. 16, 32, 64")
+    return line
 
 
 def _str(obj: dict, key: str, where: str) -> str:
@@ -204,9 +214,7 @@ def parse_cpu(obj: Any, where: str) -> Cpu:
     arch = obj["arch"]
     if arch not in ARCHES:
         raise BenchError(f"{where}.arch", f"is {arch!r}", "i386 or x86_64")
-    line = _num(obj, "cache_line", where, integer=True)
-    if line & (line - 1):
-        raise BenchError(f"{where}.cache_line", f"is {line}", "a power of two, e.g. 16, 32, 64")
+    line = check_cache_line(_num(obj, "cache_line", where, integer=True), f"{where}.cache_line")
     return Cpu(model=_str(obj, "model", where), mhz=_num(obj, "mhz", where),
                cores=_num(obj, "cores", where, integer=True), arch=arch,
                l1=str(obj.get("l1", "")), l2=str(obj.get("l2", "")), cache_line=line,

@@ -31,14 +31,12 @@ def parser() -> argparse.ArgumentParser:
                     "Without a command: size every catalog box for the seed's 300 req/s.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        sp = sub.add_parser(name, help=help_text, description=help_text)
-        sp.set_defaults(module=f"bench.cmd.{name}")
+        sub.add_parser(name, help=help_text, description=help_text)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    p = parser()
     # Subcommand arguments are added only for the command that runs (imports stay lazy).
     if argv and argv[0] in COMMANDS:
         module = importlib.import_module(f"bench.cmd.{argv[0]}")
@@ -48,7 +46,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         args = sub.parse_args(argv[1:])
         runner = module.run
     else:
-        args = p.parse_args(argv)
+        args = parser().parse_args(argv)
         from bench import mainjob
         runner = lambda _args: mainjob.run()   # noqa: E731
     try:

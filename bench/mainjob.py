@@ -19,7 +19,7 @@ def run(chart: Path = CHART) -> int:
     from bench import report
     from bench.catalog import load_catalog
     from bench.seed import checks
-    from bench.size import log_points, max_rps, prepare, size_prepared, sweep
+    from bench.size import log_points, prepare, rps_limits, size_prepared, sweep
     from bench.traffic import Workload, traffic
 
     catalog = load_catalog()
@@ -27,18 +27,14 @@ def run(chart: Path = CHART) -> int:
     t = traffic(w)
     prepared = [prepare(b, catalog) for b in catalog.boxes.values()]
     rows = [size_prepared(p, w, t) for p in prepared]
-    limits = {p.box.name: (max_rps(p, w, 0.7), max_rps(p, w)) for p in prepared}
+    limits = {p.box.name: rps_limits(p, w) for p in prepared}
     rates = log_points(*SWEEP)
     start = time.perf_counter()
     lines = sweep(prepared, w, rates)
     seconds = time.perf_counter() - start
 
     print("lvslite bench: how much traffic should these boxes handle? (seed, LVS-HOWTO 3.5)")
-    print(report.workload_text(w, t))
-    print()
-    print(report.size_table(rows, limits))
-    print()
-    print(report.LEGEND)
+    print(report.size_text(w, t, rows, limits))
     print()
     print(report.sweep_table(lines, rates, seconds))
     print()

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from bench.catalog import BaseSystem, Box, KernelEra
+from bench.catalog import BaseSystem, KernelEra
 from bench.errors import BenchError
 
 MIB = 1024 * 1024
@@ -56,16 +56,15 @@ def entry_size(era: KernelEra, cache_line: int, page: int = 4096) -> EntrySize:
                          era.bucket_bytes, era.source)
     word = era.word_bits // 8
     size = era.struct_bytes
+    # Aligned to the line (halved while the object fits twice), at least to a word.
+    obj = _align(size, max(word, hwcache_align(size, cache_line)))
     if era.allocator == "slab24":
-        # 2.4 SLAB: align to the line (halved while the object fits twice), descriptor and
-        # one bufctl per object on the same page.
-        obj = _align(size, max(word, hwcache_align(size, cache_line)))
+        # 2.4 SLAB: the descriptor and one bufctl per object share the page.
         n = 0
         while (n + 1) * obj + _align(SLAB24_DESCRIPTOR + (n + 1) * SLAB24_BUFCTL,
                                      cache_line) <= page:
             n += 1
     else:
-        obj = _align(size, max(word, hwcache_align(size, cache_line)))
         n = page // obj
     return EntrySize(era.key, size, obj, n, page / n, era.bucket_bytes, era.source)
 
@@ -146,7 +145,3 @@ def fit(base: BaseSystem, ram_mb: float, word_bits: int, ipvs_bytes: float,
         else base_override_mb * MIB
     return Fit(ram_bytes=ram_mb * MIB, base_bytes=b,
                reserve_bytes=base.amemthresh_pages * base.page_bytes, ipvs_bytes=ipvs_bytes)
-
-
-def box_entry_size(box: Box, era: KernelEra, page: int) -> EntrySize:
-    return entry_size(era, box.cpu.cache_line, page)

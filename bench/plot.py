@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from bench.errors import BenchError
-from bench.size import MARGINAL_MAX, OK_MAX, Sizing, SweepLine
+from bench.size import MARGINAL_MAX, OK_MAX, RESOURCES, Sizing, SweepLine
 
 COLOURS = {"cpu": "#4c72b0", "memory": "#dd8452", "nic": "#55a868"}
 
@@ -42,7 +42,7 @@ def _fit(fig) -> None:
 
 def _bars(ax, rows: Sequence[Sizing], title: str) -> None:
     width = 0.27
-    for i, res in enumerate(("cpu", "memory", "nic")):
+    for i, res in enumerate(RESOURCES):
         xs = [j + (i - 1) * width for j in range(len(rows))]
         ax.bar(xs, [min(r.utilisation[res], 1.5) * 100 for r in rows], width,
                label=res, color=COLOURS[res])

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from typing import Dict, Iterable, Optional, Sequence
 
+from bench.cmd.common import finite
+from bench.memory import MIB
 from bench.size import MARGINAL_MAX, OK_MAX, Sizing, SweepLine
 from bench.traffic import Traffic, Workload
-
-MIB = 1024 * 1024
 
 
 def num(x: Optional[float], digits: int = 0) -> str:
@@ -83,12 +83,14 @@ LEGEND = (f"verdict: ok if every utilisation <= {OK_MAX:.0%}, marginal <= {MARGI
           "100% with the same workload shape.")
 
 
+def size_text(w: Workload, t: Traffic, rows: Sequence[Sizing], limits: Dict[str, tuple]) -> str:
+    """The workload, the size table and its legend."""
+    return "\n\n".join([workload_text(w, t), size_table(rows, limits), LEGEND])
+
+
 def size_dict(s: Sizing, ok_rps: Optional[float] = None,
               max_rps: Optional[float] = None) -> dict:
     t = s.traffic
-
-    def clean(x):
-        return None if x is None or (isinstance(x, float) and math.isinf(x)) else x
     return {
         "box": s.box, "verdict": s.verdict, "limiting": s.limiting,
         "cpu_utilization": s.utilisation["cpu"], "memory_bytes": s.memory_bytes,
@@ -98,9 +100,9 @@ def size_dict(s: Sizing, ok_rps: Optional[float] = None,
         "entries": s.entries, "templates": s.templates, "entry_bytes": s.entry_bytes,
         "base_bytes": s.base_bytes, "ram_bytes": s.ram_bytes, "margin_bytes": s.margin_bytes,
         "capacity_pps": s.capacity_pps, "irq_mlfrr_pps": s.irq_mlfrr_pps,
-        "irq_livelock_pps": clean(s.irq_livelock_pps), "shared_handlers": s.shared_handlers,
+        "irq_livelock_pps": finite(s.irq_livelock_pps), "shared_handlers": s.shared_handlers,
         "napi": s.napi, "tab_bits": s.tab_bits, "mean_chain": s.mean_chain,
-        "ok_up_to_rps": clean(ok_rps), "max_rps": clean(max_rps),
+        "ok_up_to_rps": finite(ok_rps), "max_rps": finite(max_rps),
     }
 
 

@@ -76,10 +76,6 @@ class Sizing:
     tab_bits: int
     mean_chain: float
 
-    @property
-    def cpu_utilization(self) -> float:
-        return self.utilisation["cpu"]
-
 
 def verdict(u: float) -> str:
     if u <= OK_MAX:
@@ -148,6 +144,11 @@ def max_rps(p: Prepared, w: Workload, limit: float = MARGINAL_MAX) -> float:
     return lo
 
 
+def rps_limits(p: Prepared, w: Workload) -> Tuple[float, float]:
+    """The req/s at which the worst utilisation reaches OK_MAX and MARGINAL_MAX."""
+    return max_rps(p, w, OK_MAX), max_rps(p, w)
+
+
 @dataclass(frozen=True)
 class SweepLine:
     box: str
@@ -167,7 +168,7 @@ def log_points(lo: float, hi: float, n: int) -> Tuple[float, ...]:
 
 def sweep(prepared: Sequence[Prepared], w: Workload, rates: Sequence[float],
           progress=None) -> Tuple[SweepLine, ...]:
-    """Every box over every rate. `progress(n)` is called after each rate (a bar, or None)."""
+    """Every box over every rate. `progress(n)` is called after each box (a bar, or None)."""
     traffics = []
     for r in rates:
         wr = at_rps(w, r)
@@ -183,10 +184,13 @@ def sweep(prepared: Sequence[Prepared], w: Workload, rates: Sequence[float],
                 limiting = s.limiting
         if progress:
             progress(1)
-        first = {v: next((r for r, x in zip(rates, verdicts) if x in v), None)
-                 for v in (("marginal", "insufficient"), ("insufficient",))}
         lines.append(SweepLine(box=p.box.name, verdicts=tuple(verdicts), worst=tuple(worst),
-                               marginal_from=first[("marginal", "insufficient")],
-                               insufficient_from=first[("insufficient",)],
+                               marginal_from=_first(rates, verdicts, ("marginal", "insufficient")),
+                               insufficient_from=_first(rates, verdicts, ("insufficient",)),
                                limiting=limiting))
     return tuple(lines)
+
+
+def _first(rates: Sequence[float], verdicts: Sequence[str], among: Tuple[str, ...]):
+    """The first rate whose verdict is one of `among` (None if there is none)."""
+    return next((r for r, v in zip(rates, verdicts) if v in among), None)

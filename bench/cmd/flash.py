@@ -8,8 +8,7 @@ from __future__ import annotations
 from bench.cmd.common import add_json, emit, number
 from bench.errors import BenchError
 from bench.flash import card_profiles, lifetime, parse_bytes
-
-LEVELING = ("none", "dynamic", "static")
+from lvslite.wear.model import LEVELING
 
 
 def add_arguments(p) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench.cmd.common import add_json, emit, finite, number
 from bench.errors import BenchError
-from bench.ha import pair
+from bench.ha import HOURS_PER_YEAR, pair
 
 
 def add_arguments(p) -> None:
@@ -43,11 +43,11 @@ def run(args) -> int:
         emit(doc)
         return 0
     mttf = "unbounded" if doc["mttf_hours"] is None else f"{r.mttf_hours:,.0f} h " \
-        f"({r.mttf_hours / 8760:,.2f} years)"
+        f"({r.mttf_hours / HOURS_PER_YEAR:,.2f} years)"
     print(f"pair (1oo2, beta {r.beta:g}): MTTF {mttf}, {r.failure_rate_per_hour:.3g} outages/h "
           f"({r.failures_per_year:.3g}/year), unavailability {r.unavailability:.3g}")
     print(f"one box alone: unavailability {r.single_unavailability:.3g}; common cause alone "
-          f"gives {r.beta / r.unit_mttf_hours * 8760:.3g} outages/year, whatever the repair time")
+          f"gives {r.beta / r.unit_mttf_hours * HOURS_PER_YEAR:.3g} outages/year, whatever the repair time")
     if r.risk_cost_per_year is not None:
         print(f"risk cost {r.risk_cost_per_year:,.0f}/year = {r.unit_failures_per_year:.3g} "
               f"repairs x {r.repair_cost:,.0f} + {r.failures_per_year:.3g} outages x "

@@ -5,6 +5,8 @@ calibrated ones the sizing uses, with the box's own IRQ sharing.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bench.cmd.common import add_catalog, add_json, emit, finite, number, say
 from bench.errors import BenchError
 from bench.livelock import IrqCosts, curve
@@ -36,9 +38,7 @@ def _costs(args) -> tuple:
         box = catalog.box(args.box)
         c = box_costs(box, catalog.calibration).irq
         if args.shared:
-            c = IrqCosts(rx=c.rx, p=c.p, entry=c.entry, check=c.check,
-                         shared=number(args.shared, "--shared", minimum=1, integer=True),
-                         budget=c.budget)
+            c = replace(c, shared=number(args.shared, "--shared", minimum=1, integer=True))
         return c, f"{box.title}: {c.shared} handler(s) on the front NIC's line"
     if args.ci is None or args.cp is None:
         raise BenchError("--ci/--cp", "missing", "per-packet costs in us, e.g. --ci 10 --cp 30 "

@@ -6,7 +6,7 @@ table, and, given the RAM, whether it fits above IPVS's amemthresh line.
 """
 from __future__ import annotations
 
-from bench.catalog import ARCHES, ERAS, KernelEra, load_catalog
+from bench.catalog import ARCHES, ERAS, check_cache_line, load_catalog
 from bench.cmd.common import add_json, emit, finite, number
 from bench.errors import BenchError
 from bench.memory import (DEFAULT_TAB_BITS, MIB, entry_size, fit, ipvs_memory,
@@ -38,11 +38,9 @@ def run(args) -> int:
     catalog = load_catalog()
     rate = number(args.rate, "--rate")
     hold = number(args.hold, "--hold")
-    key = args.kernel if args.kernel in ("kconfig", "thread") else f"{args.kernel}-{args.arch}"
-    era: KernelEra = catalog.kernels[key]
-    line = number(args.cache_line, "--cache-line", positive=True, integer=True, default=16)
-    if line & (line - 1):
-        raise BenchError("--cache-line", f"is {line}", "a power of two, e.g. 16, 32, 64")
+    era = catalog.kernel(args.kernel, args.arch, f"--kernel {args.kernel} --arch {args.arch}")
+    line = check_cache_line(number(args.cache_line, "--cache-line", positive=True, integer=True,
+                                   default=16), "--cache-line")
     es = entry_size(era, line, catalog.base.page_bytes)
     eb = number(args.entry_bytes, "--entry-bytes", positive=True)
     m = ipvs_memory(rate, hold, persistent_s=number(args.persistent, "--persistent", default=0.0),

@@ -13,7 +13,7 @@ from bench.catalog import ERAS, load_catalog
 from bench.cmd.common import add_catalog, add_json, emit, number, say
 from bench.errors import BenchError
 from bench.memory import DEFAULT_TAB_BITS
-from bench.size import Options, log_points, max_rps, prepare, size_prepared, sweep
+from bench.size import Options, log_points, prepare, rps_limits, size_prepared, sweep
 from bench.traffic import MODES, Workload, traffic
 
 
@@ -73,16 +73,12 @@ def run(args) -> int:
     w = workload(args, number(args.rps, "--rps"))
     t = traffic(w)
     rows = [size_prepared(p, w, t) for p in prepared]
-    limits = {p.box.name: (max_rps(p, w, 0.7), max_rps(p, w)) for p in prepared}
+    limits = {p.box.name: rps_limits(p, w) for p in prepared}
     from bench import report
     if args.json:
         emit([report.size_dict(s, *limits[s.box]) for s in rows])
     else:
-        print(report.workload_text(w, t))
-        print()
-        print(report.size_table(rows, limits))
-        print()
-        print(report.LEGEND)
+        print(report.size_text(w, t, rows, limits))
     if args.plot:
         from bench.plot import size_chart
         path = size_chart(args.plot, rows, f"{w.rps:g} req/s, LVS-{w.mode.upper()}")

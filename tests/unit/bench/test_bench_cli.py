@@ -94,6 +94,8 @@ def test_sweep_json_and_plot(tmp_path):
     (["size", "--rps", "-300"], "--rps"),
     (["size", "--box", "net9999", "--rps", "300"], "net9999"),
     (["memory", "--rate", "-1", "--hold", "60"], "--rate"),
+    (["memory", "--rate", "1", "--hold", "1", "--kernel", "2.4", "--arch", "x86_64"],
+     "2.4-x86_64"),
     (["livelock", "--ci", "-10", "--cp", "30"], "--ci"),
     (["livelock", "--ci", "10", "--cp", "30", "--shared", "3"], "--check"),
     (["flash", "--rate", "-5", "--capacity", "1GB"], "--rate"),

@@ -1,6 +1,7 @@
 """Flash life through the bench: models.md 6 examples 7-10, and that the model is the agent's."""
 import pytest
 
+import bench.cmd.flash
 import bench.flash
 from bench.errors import BenchError
 from bench.flash import lifetime, parse_bytes
@@ -11,6 +12,7 @@ def test_the_bench_uses_the_agents_model_not_a_copy():
     life = lifetime(1.0, capacity_bytes=10 ** 9, endurance_cycles=1e5, wear_leveling="static")
     assert isinstance(life, wear.Lifetime)
     assert not any(name in vars(bench.flash) for name in ("arrhenius_factor", "LEVELING"))
+    assert bench.cmd.flash.LEVELING is wear.LEVELING      # the CLI's choices are the model's
 
 
 @pytest.mark.parametrize("t_hot, days", [(1, 1.157), (60, 69.4), (3600, 11.4 * 365)])

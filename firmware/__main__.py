@@ -1,6 +1,7 @@
 """`python -m firmware check ...`: the firmware tooling's command line.
 
-Only `check` exists so far (issue 8); image assembly and flashing come with their issues.
+Only `check` lives here; the image builder and the flasher are `python -m firmware.image`
+and `python -m firmware.flash`.
 """
 import sys
 

@@ -69,7 +69,7 @@ def run_defconfig(args) -> int:
     worst = EXIT_OK
     for dc in args.defconfigs:
         t0 = time.monotonic()
-        exts = args.external or ([_external_of(dc)] if _external_of(dc) else [])
+        exts = args.external or [e for e in [_external_of(dc)] if e]
         reqs, errors = dotconfig.read([dc], prefix="")
         for e in errors:
             print(f"{e}")

@@ -116,6 +116,16 @@ def parse(text: str) -> Expr:
         pos[0] += 1
         return tok
 
+    def operand(tok, error: str) -> Expr:
+        kind, val = tok
+        if kind == "macro":
+            return Unknown(val)
+        if kind == "str":
+            return Const(val)
+        if kind == "word":
+            return Const(val) if val in TRI or _NUMBER.match(val) else Sym(val)
+        raise ExprSyntaxError(error)
+
     def primary() -> Expr:
         kind, val = take()
         if kind == "op" and val == "!":
@@ -125,27 +135,11 @@ def parse(text: str) -> Expr:
             if take() != ("op", ")"):
                 raise ExprSyntaxError(f"unbalanced parentheses in {text!r}")
             return e
-        if kind == "macro":
-            left: Expr = Unknown(val)
-        elif kind == "str":
-            left = Const(val)
-        elif kind == "word":
-            left = Const(val) if val in TRI or _NUMBER.match(val) else Sym(val)
-        else:
-            raise ExprSyntaxError(f"unexpected {val!r} in {text!r}")
+        left = operand((kind, val), f"unexpected {val!r} in {text!r}")
         k2, v2 = peek()
         if k2 == "op" and v2 in ("=", "!=", "<", "<=", ">", ">="):
             take()
-            k3, v3 = take()
-            if k3 == "macro":
-                right: Expr = Unknown(v3)
-            elif k3 == "str":
-                right = Const(v3)
-            elif k3 == "word":
-                right = Const(v3) if v3 in TRI or _NUMBER.match(v3) else Sym(v3)
-            else:
-                raise ExprSyntaxError(f"missing right side of {v2} in {text!r}")
-            return Cmp(v2, left, right)
+            return Cmp(v2, left, operand(take(), f"missing right side of {v2} in {text!r}"))
         return left
 
     def and_expr() -> Expr:

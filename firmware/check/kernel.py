@@ -61,8 +61,6 @@ class Index:
     files: int
 
 
-_KEYWORDS_ENTRY = ("config", "menuconfig", "choice", "endchoice", "comment", "menu", "endmenu",
-                   "if", "endif", "source", "rsource", "osource", "orsource", "mainmenu")
 _TYPES = {"bool": "bool", "tristate": "tristate", "int": "int", "hex": "hex",
           "string": "string", "def_bool": "bool", "def_tristate": "tristate"}
 _ASSIGN = re.compile(r"^[A-Za-z0-9_-]+\s*(:=|\+=|=)")
@@ -161,24 +159,16 @@ def scan(srctree: Path, arch: str) -> Index:
                 stack.append(("choice", [], len(choices) - 1))
                 cur, cur_kind = None, "choice"
                 continue
-            if word == "endchoice":
-                _pop(stack, "choice")
-                cur, cur_kind = None, None
-                continue
             if word == "menu":
                 stack.append(("menu", [], None))
                 cur, cur_kind = None, "menu"
-                continue
-            if word == "endmenu":
-                _pop(stack, "menu")
-                cur, cur_kind = None, None
                 continue
             if word == "if":
                 stack.append(("if", [_cond(rest)], None))
                 cur, cur_kind = None, None
                 continue
-            if word == "endif":
-                _pop(stack, "if")
+            if word in ("endchoice", "endmenu", "endif"):
+                _pop(stack, word[3:])
                 cur, cur_kind = None, None
                 continue
             if word in ("comment", "mainmenu"):
@@ -188,7 +178,7 @@ def scan(srctree: Path, arch: str) -> Index:
                 m = re.match(r'^"([^"]*)"', rest)
                 target = expand(m.group(1) if m else rest)
                 base = path.parent if word.startswith(("r", "or")) else srctree
-                for p in sorted(glob.glob(str(base / target))) or []:
+                for p in sorted(glob.glob(str(base / target))):
                     read_file(Path(p))
                 cur, cur_kind = None, None
                 continue

@@ -15,27 +15,19 @@ class ImageFileError(ValueError):
     """The image cannot be read; the message says why."""
 
 
-def _open(path: str) -> BinaryIO:
+def _gzipped(path: str) -> bool:
     with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _open(path: str) -> BinaryIO:
+    return gzip.open(path, "rb") if _gzipped(path) else open(path, "rb")
 
 
 def size(path: str) -> int:
     try:
-        with open(path, "rb") as fh:
-            gz = fh.read(2) == b"\x1f\x8b"
-        if not gz:
-            n = os.stat(path).st_size
-        else:
-            n = 0
-            with gzip.open(path, "rb") as fh:
-                while True:
-                    b = fh.read(1 << 20)
-                    if not b:
-                        break
-                    n += len(b)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        n = sum(map(len, chunks(path, 1 << 20))) if _gzipped(path) else os.stat(path).st_size
+    except OSError as exc:
         raise ImageFileError(f"{path}: cannot read the image ({exc})") from None
     if n == 0:
         raise ImageFileError(f"{path}: the image is empty (build it with `make image`)")

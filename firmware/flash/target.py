@@ -88,7 +88,7 @@ def removability(sysdir: Path, name: str) -> Tuple[bool, str]:
         real = ""
     if "/usb" in real:
         return True, f"removable={flag}, on a USB bus"
-    if name.startswith("mmcblk") or "/mmc_host/" in real or "/mmc" in real:
+    if name.startswith("mmcblk") or "/mmc" in real:
         return True, f"removable={flag}, an MMC/SD card"
     return False, f"removable={flag}, not on USB or an MMC/SD host"
 
@@ -104,7 +104,7 @@ def model_of(sysdir: Path) -> str:
     return " ".join(w for w in words if w) or "unknown model"
 
 
-def _holders(sysdir: Path, root: Path, seen=None) -> List[Tuple[str, str]]:
+def _holders(sysdir: Path, root: Path) -> List[Tuple[str, str]]:
     """(name, major:minor) of everything stacked on top of sysdir, recursively."""
     out: List[Tuple[str, str]] = []
     hdir = sysdir / "holders"

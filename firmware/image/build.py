@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -63,7 +63,6 @@ class Result:
     partitions: List[mbr.Partition]
     cmdline: str
     seconds: float
-    notes: List[str] = field(default_factory=list)
 
 
 def run(cmd: Sequence[str], what: str, env: Optional[Dict[str, str]] = None,

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import need
 
 from firmware.check import buildroot, cli
 from firmware.check.dotconfig import read
@@ -36,8 +37,7 @@ def test_all_four_defconfigs_exist():
 
 @pytest.mark.parametrize("dc", DEFCONFIGS, ids=lambda p: p.name)
 def test_every_symbol_exists_in_buildroot_2026_08(dc):
-    if not SYMBOLS.is_file():
-        pytest.skip(f"no Buildroot symbol list at {SYMBOLS}: names not checked")
+    need(SYMBOLS.is_file(), f"no Buildroot symbol list at {SYMBOLS}: names not checked")
     known = buildroot.read_symbols(SYMBOLS)
     known.update(buildroot.external_symbols(EXT))
     reqs, _ = read([dc], "")
@@ -46,8 +46,7 @@ def test_every_symbol_exists_in_buildroot_2026_08(dc):
 
 
 def test_symbol_check_catches_a_misspelt_defconfig(tmp_path):
-    if not SYMBOLS.is_file():
-        pytest.skip(f"no Buildroot symbol list at {SYMBOLS}")
+    need(SYMBOLS.is_file(), f"no Buildroot symbol list at {SYMBOLS}")
     bad = tmp_path / "bad_defconfig"
     bad.write_text((EXT / "configs/soekris_net4801_defconfig").read_text()
                    .replace("BR2_PACKAGE_PYTHON_PSUTIL=y", "BR2_PACKAGE_PYTHON_PSUTL=y")

@@ -3,8 +3,8 @@ import shutil
 import stat
 import subprocess
 
-import pytest
 from hypothesis import given, strategies as st
+from support import need
 
 from firmware.image import cpio
 
@@ -37,8 +37,7 @@ def test_round_trip_of_any_files(files):
 
 
 def test_gnu_cpio_lists_and_extracts_it(tmp_path):
-    if shutil.which("cpio") is None:
-        pytest.skip("cpio not installed")
+    need(shutil.which("cpio") is not None, "cpio not installed")
     blob = cpio.archive([e for e in sample() if not stat.S_ISCHR(e.mode)])
     listing = subprocess.run(["cpio", "-t", "--quiet"], input=blob, capture_output=True,
                              check=True).stdout.decode().split()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from support import need
 
 from firmware.image import elf
 
@@ -55,8 +56,7 @@ def test_static_and_non_elf_files():
 
 
 def test_real_binaries_agree_with_readelf():
-    if shutil.which("readelf") is None:
-        pytest.skip("readelf (binutils) not installed")
+    need(shutil.which("readelf") is not None, "readelf (binutils) not installed")
     for path in (sys.executable, shutil.which("ls"), shutil.which("tar")):
         out = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
         want = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)

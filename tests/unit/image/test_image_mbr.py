@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from hypothesis import given, strategies as st
+from support import need
 
 from firmware.image import mbr
 
@@ -65,8 +66,7 @@ def test_parse_refuses_a_sector_without_the_mark():
 
 def test_sfdisk_reads_the_same_table(tmp_path):
     """An independent reader (util-linux sfdisk) agrees on the partitions and the disk id."""
-    if shutil.which("sfdisk") is None:
-        pytest.skip("sfdisk not installed")
+    need(shutil.which("sfdisk") is not None, "sfdisk not installed")
     parts = mbr.layout([("boot", 16 * MiB, 0x0E, True), ("root", 22 * MiB, 0x83, False),
                         ("cfg", 4 * MiB, 0x01, False)], MiB)
     img = tmp_path / "disk.img"

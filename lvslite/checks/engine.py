@@ -24,10 +24,15 @@ import importlib
 import itertools
 import selectors
 import time
-from typing import Dict, Hashable, List, Optional, Tuple
 
 from lvslite.checks.probe import POLL, Failed
-from lvslite.checks.spec import CheckError, CheckSpec, Result, Target, identity
+from lvslite.checks.spec import CheckError, Result, identity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, Hashable, List, Optional, Tuple
+
+    from lvslite.checks.spec import CheckSpec, Target
 
 _START, _DEADLINE, _POLL = 0, 1, 2
 

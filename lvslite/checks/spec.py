@@ -2,13 +2,20 @@
 
 Values only, no I/O. `CheckSpec.from_dict` turns the config's `check` object, already
 validated by lvslite.config.checks, into a spec with every default filled in: the defaults live
-here and nowhere else. Specs are frozen and hashable so identical checks of the same real,
-configured by several services, can be run once (engine.identity).
+here and nowhere else. Specs are immutable and hashable so identical checks of the same real,
+configured by several services, can be run once (identity() below). They are tuples with named
+fields (lvslite.model.Record), not dataclasses: the daemon imports this module on every box,
+and dataclasses (with the `inspect` it pulls in) and typing cost it over a megabyte of RSS.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Optional, Tuple
+from operator import itemgetter
+
+from lvslite.model import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Optional, Tuple
 
 # issue 4, "Build" item 2: the check types and negotiate services, defaults in brackets there.
 TYPES = ("connect", "negotiate", "external", "ping", "none")
@@ -27,11 +34,15 @@ class CheckError(ValueError):
     """A check cannot be built from what it was given; the message names the key and the fix."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Record):
     """Where a check goes: the real's address (canonical text) and port (0 = none given)."""
-    address: str
-    port: int = 0
+    __slots__ = ()
+    _fields = ("address", "port")
+    address = property(itemgetter(0))
+    port = property(itemgetter(1))
+
+    def __new__(cls, address: str, port: int = 0):
+        return tuple.__new__(cls, (address, port))
 
     @property
     def v6(self) -> bool:
@@ -42,31 +53,47 @@ class Target:
         return f"{host}:{self.port}" if self.port else host
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Record):
     """One run of one check. `reason` is for people ("HTTP 503", "timeout after 3.0s
     (connecting)"). Times are time.monotonic() seconds: the daemon turns them into ages."""
-    ok: bool
-    reason: str
-    duration: float = 0.0
-    finished_at: float = 0.0
+    __slots__ = ()
+    _fields = ("ok", "reason", "duration", "finished_at")
+    ok = property(itemgetter(0))
+    reason = property(itemgetter(1))
+    duration = property(itemgetter(2))
+    finished_at = property(itemgetter(3))
+
+    def __new__(cls, ok: bool, reason: str, duration: float = 0.0, finished_at: float = 0.0):
+        return tuple.__new__(cls, (ok, reason, duration, finished_at))
 
 
-@dataclass(frozen=True)
-class CheckSpec:
-    type: str = DEFAULT_TYPE
-    service: Optional[str] = None           # negotiate only; None elsewhere
-    request: Optional[str] = None           # http(s): the URL path; tcp: the text to send
-    receive: Optional[str] = None           # regular expression on the body / the reply
-    virtualhost: Optional[str] = None       # http(s) Host header (and TLS SNI)
-    status: Tuple[Tuple[int, int], ...] = DEFAULT_STATUS  # http(s): codes that count as up
-    verify: bool = False                    # https: verify the certificate
-    command: Tuple[str, ...] = ()           # external: program and its arguments
-    port: Optional[int] = None              # None = the real's port
-    interval: float = DEFAULT_INTERVAL      # seconds from one start to the next
-    timeout: float = DEFAULT_TIMEOUT        # seconds for a whole run
-    rise: int = DEFAULT_RISE
-    fall: int = DEFAULT_FALL
+class CheckSpec(Record):
+    __slots__ = ()
+    _fields = ("type", "service", "request", "receive", "virtualhost", "status", "verify",
+               "command", "port", "interval", "timeout", "rise", "fall")
+    type = property(itemgetter(0))
+    service = property(itemgetter(1), doc="negotiate only; None elsewhere")
+    request = property(itemgetter(2), doc="http(s): the URL path; tcp: the text to send")
+    receive = property(itemgetter(3), doc="regular expression on the body / the reply")
+    virtualhost = property(itemgetter(4), doc="http(s) Host header (and TLS SNI)")
+    status = property(itemgetter(5), doc="http(s): ((lo, hi), ...) codes that count as up")
+    verify = property(itemgetter(6), doc="https: verify the certificate")
+    command = property(itemgetter(7), doc="external: program and its arguments")
+    port = property(itemgetter(8), doc="None = the real's port")
+    interval = property(itemgetter(9), doc="seconds from one start to the next")
+    timeout = property(itemgetter(10), doc="seconds for a whole run")
+    rise = property(itemgetter(11))
+    fall = property(itemgetter(12))
+
+    def __new__(cls, type: str = DEFAULT_TYPE, service: Optional[str] = None,
+                request: Optional[str] = None, receive: Optional[str] = None,
+                virtualhost: Optional[str] = None,
+                status: Tuple[Tuple[int, int], ...] = DEFAULT_STATUS, verify: bool = False,
+                command: Tuple[str, ...] = (), port: Optional[int] = None,
+                interval: float = DEFAULT_INTERVAL, timeout: float = DEFAULT_TIMEOUT,
+                rise: int = DEFAULT_RISE, fall: int = DEFAULT_FALL):
+        return tuple.__new__(cls, (type, service, request, receive, virtualhost, status, verify,
+                                   command, port, interval, timeout, rise, fall))
 
     @classmethod
     def from_dict(cls, d: Optional[dict], where: str = "check") -> "CheckSpec":
@@ -142,5 +169,5 @@ def identity(target: Target, spec: CheckSpec) -> Tuple[Target, CheckSpec]:
     if port != target.port:
         target = Target(target.address, port)
     if spec.port is not None or spec.rise != 1 or spec.fall != 1:
-        spec = replace(spec, port=None, rise=1, fall=1)
+        spec = spec.replace(port=None, rise=1, fall=1)
     return target, spec

@@ -9,17 +9,27 @@ it results and acts on `changed`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Tuple
+from operator import itemgetter
+
+from lvslite.model import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Tuple
 
 UNKNOWN, UP, DOWN = "unknown", "up", "down"
 
 
-@dataclass(frozen=True)
-class Health:
-    state: str = UNKNOWN
-    streak: int = 0     # results in a row agreeing with the last: > 0 successes, < 0 failures
-    reason: str = ""    # the last result's reason
+class Health(Record):
+    __slots__ = ()
+    _fields = ("state", "streak", "reason")
+    state = property(itemgetter(0))
+    streak = property(itemgetter(1), doc="results in a row agreeing with the last: > 0 "
+                                         "successes, < 0 failures")
+    reason = property(itemgetter(2), doc="the last result's reason")
+
+    def __new__(cls, state: str = UNKNOWN, streak: int = 0, reason: str = ""):
+        return tuple.__new__(cls, (state, streak, reason))
 
 
 INITIAL = Health()

@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional, Tuple
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+from lvslite.cmd import EXIT_INVALID, EXIT_OK, EXIT_USAGE, error
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, List, Optional, Tuple
 
 
 def _positive(kind):
@@ -125,7 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _error(msg: str) -> int:
-    print(f"lvslite: error: {msg}", file=sys.stderr)
+    error(msg)
     return EXIT_INVALID
 
 
@@ -184,14 +187,13 @@ def _reports(series: Dict, names: List[str], card, first_t: float) -> List:
     return out
 
 
-def _emit(args, reports, card, writers_list, header, writers_note, verdict_for=None) -> None:
+def _emit(args, reports, card, writers_list, header, writers_note) -> None:
     from lvslite.wear import report
     if args.json:
         import json
         print(json.dumps(report.to_json(reports, writers_list), indent=1))
     else:
-        sys.stdout.write(report.render(reports, card, writers_list, header, writers_note,
-                                       verdict_for))
+        sys.stdout.write(report.render(reports, card, writers_list, header, writers_note))
 
 
 def _when(t: float) -> str:

@@ -18,8 +18,13 @@ followed by the verbatim content of /proc/diskstats or /proc/partitions.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from operator import itemgetter
+
+from lvslite.model import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, Iterable, List, Optional, Tuple
 
 SECTOR_BYTES = 512                  # Documentation/block/stat.txt: "standard UNIX 512-byte sectors"
 WRAP = 1 << 32                      # 32-bit counters on old kernels (iostats.txt)
@@ -32,54 +37,67 @@ class WearLogError(ValueError):
     """A sample log or counter file that cannot be read; the message says where and why."""
 
 
-@dataclass(frozen=True)
-class Counters:
-    """One device's counters in one snapshot. reads/writes are None where the format lacks them."""
+class Counters(Record):
+    """One device's counters in one snapshot."""
+    __slots__ = ()
+    _fields = ("name", "major", "minor", "sectors_written", "sectors_read", "writes", "reads",
+               "blocks_kib", "fields")
+    name = property(itemgetter(0))
+    major = property(itemgetter(1))
+    minor = property(itemgetter(2))
+    sectors_written = property(itemgetter(3))
+    sectors_read = property(itemgetter(4))
+    writes = property(itemgetter(5))
+    reads = property(itemgetter(6))
+    blocks_kib = property(itemgetter(7), doc="size from 2.4 /proc/partitions (1 KiB blocks)")
+    fields = property(itemgetter(8), doc="field count of the line, i.e. its format")
 
-    name: str
-    major: int
-    minor: int
-    sectors_written: int
-    sectors_read: int
-    writes: int
-    reads: int
-    blocks_kib: Optional[int] = None    # size from 2.4 /proc/partitions (1 KiB blocks)
-    fields: int = 14                    # field count of the line, i.e. its format
+    def __new__(cls, name: str, major: int, minor: int, sectors_written: int, sectors_read: int,
+                writes: int, reads: int, blocks_kib: Optional[int] = None, fields: int = 14):
+        return tuple.__new__(cls, (name, major, minor, sectors_written, sectors_read, writes,
+                                   reads, blocks_kib, fields))
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    t: float                            # unix time
-    devices: Dict[str, Counters]
-    line: int = 0                       # line of the `@` in the log, for messages
+class Snapshot(Record):
+    __slots__ = ()
+    _fields = ("t", "devices")
+    t = property(itemgetter(0), doc="unix time")
+    devices = property(itemgetter(1), doc="name -> Counters")
+
+    def __new__(cls, t: float, devices: Dict[str, Counters]):
+        return tuple.__new__(cls, (t, devices))
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(Record):
     """Writes to one device between two consecutive snapshots of the same segment."""
+    __slots__ = ()
+    _fields = ("t0", "t1", "sectors")
+    t0 = property(itemgetter(0))
+    t1 = property(itemgetter(1))
+    sectors = property(itemgetter(2))
 
-    t0: float
-    t1: float
-    sectors: int
-    wrapped: bool = False
+    def __new__(cls, t0: float, t1: float, sectors: int):
+        return tuple.__new__(cls, (t0, t1, sectors))
 
     @property
     def seconds(self) -> float:
         return self.t1 - self.t0
 
 
-@dataclass(frozen=True)
-class Series:
+class Series(Record):
     """One device over the whole log: its intervals, split where it rebooted or vanished."""
+    __slots__ = ()
+    _fields = ("name", "intervals", "segments", "wraps", "resets", "blocks_kib")
+    name = property(itemgetter(0))
+    intervals = property(itemgetter(1), doc="tuple of Interval")
+    segments = property(itemgetter(2), doc="runs of consecutive snapshots with valid deltas")
+    wraps = property(itemgetter(3))
+    resets = property(itemgetter(4), doc="counter went backwards: reboot (or re-created device)")
+    blocks_kib = property(itemgetter(5))
 
-    name: str
-    intervals: Tuple[Interval, ...]
-    segments: int                       # runs of consecutive snapshots with valid deltas
-    wraps: int
-    resets: int                         # counter went backwards: reboot (or re-created device)
-    first_seen: float
-    last_seen: float
-    blocks_kib: Optional[int] = None
+    def __new__(cls, name: str, intervals: Tuple[Interval, ...], segments: int, wraps: int,
+                resets: int, blocks_kib: Optional[int] = None):
+        return tuple.__new__(cls, (name, intervals, segments, wraps, resets, blocks_kib))
 
     @property
     def window_s(self) -> float:
@@ -135,11 +153,6 @@ def parse_counters(text: str) -> Dict[str, Counters]:
     return out
 
 
-def has_statistics(text: str) -> bool:
-    """True when the text carries write counters (2.4 /proc/partitions often does not)."""
-    return bool(parse_counters(text))
-
-
 def format_block(t: float, text: str) -> str:
     """One log block: the `@` line, then the counter file verbatim (newline-terminated)."""
     if text and not text.endswith("\n"):
@@ -157,12 +170,11 @@ def parse_log(text: str, path: str = "log") -> List[Snapshot]:
         lines = lines[:-1]              # unterminated last line
     snaps: List[Snapshot] = []
     t: Optional[float] = None
-    at_line = 0
     devs: Dict[str, Counters] = {}
     for no, line in enumerate(lines, 1):
         if line.startswith("@"):
             if t is not None:
-                snaps.append(Snapshot(t, devs, at_line))
+                snaps.append(Snapshot(t, devs))
             rest = line[1:].strip()
             try:
                 t = float(rest)
@@ -173,7 +185,7 @@ def parse_log(text: str, path: str = "log") -> List[Snapshot]:
                 raise WearLogError(f"{path}:{no}: time {t:.3f} is before the previous block's "
                                    f"{snaps[-1].t:.3f} (blocks must be in time order; was "
                                    "the clock set back? start a new log)")
-            at_line, devs = no, {}
+            devs = {}
             continue
         try:
             c = parse_line(line)
@@ -186,7 +198,7 @@ def parse_log(text: str, path: str = "log") -> List[Snapshot]:
                                "(a sample log is blocks of '@ <unix time>' + /proc/diskstats)")
         devs[c.name] = c
     if t is not None:
-        snaps.append(Snapshot(t, devs, at_line))
+        snaps.append(Snapshot(t, devs))
     return snaps
 
 
@@ -226,9 +238,8 @@ def build_series(snaps: Iterable[Snapshot]) -> Dict[str, Series]:
     prev: Optional[Snapshot] = None
     for snap in snaps:
         for name, c in snap.devices.items():
-            a = acc.setdefault(name, dict(iv=[], segments=1, wraps=0, resets=0,
-                                          first=snap.t, last=snap.t, blocks=c.blocks_kib))
-            a["last"] = snap.t
+            a = acc.setdefault(name, dict(iv=[], segments=1, wraps=0, resets=0, first=snap.t,
+                                          blocks=c.blocks_kib))
             if c.blocks_kib is not None:
                 a["blocks"] = c.blocks_kib
         if prev is None:
@@ -255,12 +266,11 @@ def build_series(snaps: Iterable[Snapshot]) -> Dict[str, Series]:
                     a["resets"] += 1
                 continue
             if dt > 0:
-                a["iv"].append(Interval(prev.t, snap.t, d, wrapped))
+                a["iv"].append(Interval(prev.t, snap.t, d))
             a["wraps"] += int(wrapped)
         prev = snap
     return {
-        name: Series(name, tuple(a["iv"]), a["segments"], a["wraps"], a["resets"],
-                     a["first"], a["last"], a["blocks"])
+        name: Series(name, tuple(a["iv"]), a["segments"], a["wraps"], a["resets"], a["blocks"])
         for name, a in acc.items()
     }
 

@@ -3,7 +3,7 @@
 Pure functions, standard library only; bench/ imports this module, so it must not import
 anything else from lvslite and must not touch the system. Formulas and figures come from
 reference/models.md §3 (flash endurance and lifetime) and are checked against its §6 worked
-examples in tests/unit/wear/test_model.py.
+examples in tests/unit/wear/test_wear_model.py.
 
 Three wear-leveling classes (models.md §3.3, after B&R's three algorithms, §3.1):
 
@@ -18,8 +18,11 @@ Ea = 1.1 eV from 30 C (JESD218's client retention figures follow it, models.md �
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from collections import namedtuple     # loaded anyway (re -> functools); not dataclasses
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Optional, Tuple
 
 SECONDS_PER_DAY = 86400.0
 # Vendor calculators and the SanDisk manual count 365-day years (models.md §3.1, §3.5).
@@ -56,15 +59,10 @@ class WearModelError(ValueError):
     """An input the lifetime model cannot use; the message names it and says what is expected."""
 
 
-@dataclass(frozen=True)
-class CardProfile:
+class CardProfile(namedtuple("CardProfile",
+                             "name endurance_cycles wear_leveling description source")):
     """A class of card with its rated endurance and wear-leveling algorithm, and where they come from."""
-
-    name: str
-    endurance_cycles: float
-    wear_leveling: str
-    description: str
-    source: str
+    __slots__ = ()
 
 
 # Card classes (models.md §3.1). `--card NAME` picks one; explicit options override its figures.
@@ -113,22 +111,15 @@ CARD_PROFILES = {
 DEFAULT_CARD = "cf-basic"
 
 
-@dataclass(frozen=True)
-class Lifetime:
+class Lifetime(namedtuple("Lifetime", (
+        "model",                # "none" | "dynamic" | "static"
+        "days", "years", "explanation", "formula",
+        "endurance_cycles",     # after thermal derating
+        "accel",                # Arrhenius acceleration factor applied to E
+        "hot_interval_s", "free_fraction", "waf", "rate_Bps", "capacity_bytes"),
+        defaults=("", 0.0, 1.0, None, None, 1.0, 0.0, 0))):
     """A predicted card life. days is None when nothing is written: not limited by wear."""
-
-    model: str                      # "none" | "dynamic" | "static"
-    days: Optional[float]
-    years: Optional[float]
-    explanation: str
-    formula: str = ""
-    endurance_cycles: float = 0.0   # after thermal derating
-    accel: float = 1.0              # Arrhenius acceleration factor applied to E
-    hot_interval_s: Optional[float] = None
-    free_fraction: Optional[float] = None
-    waf: float = 1.0
-    rate_Bps: float = 0.0
-    capacity_bytes: int = 0
+    __slots__ = ()
 
 
 def _finite(name: str, value, expected: str) -> float:
@@ -187,12 +178,13 @@ def _days(seconds: float) -> Tuple[float, float]:
 def lifetime(rate_Bps: float, *, capacity_bytes: int, endurance_cycles: float,
              wear_leveling: str = "dynamic", waf: float = 1.0,
              hot_interval_s: float | None = None, temp_c: float | None = None,
-             free_fraction: float | None = None) -> Lifetime:
+             free_fraction: float | None = None, busy_gap_s: float | None = None) -> Lifetime:
     """Predicted life of a card written at rate_Bps (host bytes per second).
 
     free_fraction (dynamic leveling only) is the share of the card that is never written
-    and so rotates; default 0.2 after B&R's example. hot_interval_s (no leveling only)
-    defaults to the 30 s writeback guess of estimate_hot_interval().
+    and so rotates; default 0.2 after B&R's example. hot_interval_s (no leveling only),
+    when not given, is estimate_hot_interval(busy_gap_s): the samples' mean gap between
+    writes, or the 30 s writeback guess without one.
     """
     rate = _finite("write rate", rate_Bps, "bytes per second >= 0")
     if rate < 0:
@@ -225,7 +217,7 @@ def lifetime(rate_Bps: float, *, capacity_bytes: int, endurance_cycles: float,
 
     if wear_leveling == "none":
         if hot_interval_s is None:
-            t_hot, how = estimate_hot_interval(None)
+            t_hot, how = estimate_hot_interval(busy_gap_s)
         else:
             t_hot = _finite("hot interval", hot_interval_s, "seconds between rewrites > 0")
             if t_hot <= 0:

@@ -5,31 +5,44 @@ fits 80 columns and starts with the one-line verdict the user came for.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from operator import itemgetter
 
+from lvslite.model import Record
 from lvslite.wear import model
-from lvslite.wear.diskstats import SECTOR_BYTES, Interval, Series
+from lvslite.wear.diskstats import SECTOR_BYTES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, List, Optional, Sequence, Tuple
+
+    from lvslite.wear.diskstats import Interval, Series
 
 HOUR = 3600.0
 HOUR_MIN_COVER_S = 1800.0       # an hour of day counts once half of it was sampled
 SLICES = 6                      # rate range over sixths of a window shorter than 2 hours
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(Record):
     """The card being modelled: a profile's figures, overridden by explicit options."""
+    __slots__ = ()
+    _fields = ("profile", "endurance_cycles", "wear_leveling", "waf", "hot_interval_s", "temp_c",
+               "free_fraction", "capacity_bytes", "source")
+    profile = property(itemgetter(0))
+    endurance_cycles = property(itemgetter(1))
+    wear_leveling = property(itemgetter(2))
+    waf = property(itemgetter(3))
+    hot_interval_s = property(itemgetter(4))
+    temp_c = property(itemgetter(5))
+    free_fraction = property(itemgetter(6))
+    capacity_bytes = property(itemgetter(7))
+    source = property(itemgetter(8))
 
-    profile: str
-    endurance_cycles: float
-    wear_leveling: str
-    waf: float = 1.0
-    hot_interval_s: Optional[float] = None
-    temp_c: Optional[float] = None
-    free_fraction: Optional[float] = None
-    capacity_bytes: Optional[int] = None
-    source: str = ""
+    def __new__(cls, profile: str, endurance_cycles: float, wear_leveling: str,
+                waf: float = 1.0, hot_interval_s: Optional[float] = None,
+                temp_c: Optional[float] = None, free_fraction: Optional[float] = None,
+                capacity_bytes: Optional[int] = None, source: str = ""):
+        return tuple.__new__(cls, (profile, endurance_cycles, wear_leveling, waf, hot_interval_s,
+                                   temp_c, free_fraction, capacity_bytes, source))
 
 
 def make_card(profile: Optional[str] = None, endurance: Optional[float] = None,
@@ -53,37 +66,56 @@ def make_card(profile: Optional[str] = None, endurance: Optional[float] = None,
         source="--endurance" if explicit else p.source)
 
 
-@dataclass(frozen=True)
-class HourRate:
-    hour: int
-    seconds: float
-    write_rate_Bps: float
+class HourRate(Record):
+    __slots__ = ()
+    _fields = ("hour", "seconds", "write_rate_Bps")
+    hour = property(itemgetter(0))
+    seconds = property(itemgetter(1))
+    write_rate_Bps = property(itemgetter(2))
+
+    def __new__(cls, hour: int, seconds: float, write_rate_Bps: float):
+        return tuple.__new__(cls, (hour, seconds, write_rate_Bps))
 
 
-@dataclass(frozen=True)
-class DeviceReport:
-    device: str
-    window_s: float
-    sectors_written: int
-    write_rate_Bps: float
-    bytes_per_day: float
-    per_day_basis: str
-    rate_low_Bps: float
-    rate_high_Bps: float
-    range_basis: str
-    by_hour: Tuple[HourRate, ...]
-    lifetime: Optional[model.Lifetime]
-    days_low: Optional[float]
-    days_high: Optional[float]
-    capacity_bytes: Optional[int]
-    capacity_source: str
-    segments: int
-    wraps: int
-    resets: int
-    samples_busy: int
-    samples: int
-    parent: Optional[str] = None
-    note: str = ""
+class DeviceReport(Record):
+    __slots__ = ()
+    _fields = ("device", "window_s", "sectors_written", "write_rate_Bps", "bytes_per_day",
+               "per_day_basis", "rate_low_Bps", "rate_high_Bps", "range_basis", "by_hour",
+               "lifetime", "days_low", "days_high", "capacity_bytes", "capacity_source",
+               "segments", "wraps", "resets", "parent", "note")
+    device = property(itemgetter(0))
+    window_s = property(itemgetter(1))
+    sectors_written = property(itemgetter(2))
+    write_rate_Bps = property(itemgetter(3))
+    bytes_per_day = property(itemgetter(4))
+    per_day_basis = property(itemgetter(5))
+    rate_low_Bps = property(itemgetter(6))
+    rate_high_Bps = property(itemgetter(7))
+    range_basis = property(itemgetter(8))
+    by_hour = property(itemgetter(9), doc="tuple of HourRate")
+    lifetime = property(itemgetter(10), doc="model.Lifetime, None when it cannot be told")
+    days_low = property(itemgetter(11))
+    days_high = property(itemgetter(12))
+    capacity_bytes = property(itemgetter(13))
+    capacity_source = property(itemgetter(14))
+    segments = property(itemgetter(15))
+    wraps = property(itemgetter(16))
+    resets = property(itemgetter(17))
+    parent = property(itemgetter(18))
+    note = property(itemgetter(19))
+
+    def __new__(cls, device: str, window_s: float, sectors_written: int, write_rate_Bps: float,
+                bytes_per_day: float, per_day_basis: str, rate_low_Bps: float,
+                rate_high_Bps: float, range_basis: str, by_hour: Tuple[HourRate, ...],
+                lifetime: Optional[model.Lifetime], days_low: Optional[float],
+                days_high: Optional[float], capacity_bytes: Optional[int],
+                capacity_source: str, segments: int, wraps: int, resets: int,
+                parent: Optional[str] = None, note: str = ""):
+        return tuple.__new__(cls, (device, window_s, sectors_written, write_rate_Bps,
+                                   bytes_per_day, per_day_basis, rate_low_Bps, rate_high_Bps,
+                                   range_basis, by_hour, lifetime, days_low, days_high,
+                                   capacity_bytes, capacity_source, segments, wraps, resets,
+                                   parent, note))
 
     @property
     def bytes_written(self) -> int:
@@ -132,19 +164,15 @@ def slice_rates(intervals: Sequence[Interval], n: int = SLICES) -> List[float]:
     return [s * SECTOR_BYTES / width for s in sectors]
 
 
-def _lifetime(rate: float, card: Card, capacity: Optional[int], t_hot: Optional[float],
-              how: str) -> Optional[model.Lifetime]:
+def _lifetime(rate: float, card: Card, capacity: Optional[int],
+              busy_gap_s: Optional[float]) -> Optional[model.Lifetime]:
     if capacity is None and card.wear_leveling != "none" and rate > 0:
         return None                              # no writes needs no capacity
-    lt = model.lifetime(
+    return model.lifetime(
         rate, capacity_bytes=capacity or 1,      # E x T_hot does not use the capacity
         endurance_cycles=card.endurance_cycles, wear_leveling=card.wear_leveling,
-        waf=card.waf, hot_interval_s=t_hot, temp_c=card.temp_c,
-        free_fraction=card.free_fraction)
-    if how and lt.days is not None and t_hot is not None:
-        lt = dataclasses.replace(
-            lt, explanation=lt.explanation.replace(f"T_hot = {t_hot:g} s given", how))
-    return lt
+        waf=card.waf, hot_interval_s=card.hot_interval_s, temp_c=card.temp_c,
+        free_fraction=card.free_fraction, busy_gap_s=busy_gap_s)
 
 
 def analyze(series: Series, card: Card, capacity: Optional[int] = None,
@@ -174,14 +202,12 @@ def analyze(series: Series, card: Card, capacity: Optional[int] = None,
     low, high = (min(rates), max(rates)) if rates else (rate, rate)
 
     busy = sum(1 for iv in ivs if iv.sectors > 0)
-    t_hot, how = card.hot_interval_s, ""
-    if card.wear_leveling == "none" and t_hot is None and busy:
-        t_hot, how = model.estimate_hot_interval(window / busy)
+    busy_gap = window / busy if busy else None   # T_hot's estimate without leveling
 
     note = ""
     if window <= 0:
         note = "seen in one sample only: no rate"
-    lt = _lifetime(rate, card, capacity, t_hot, how)
+    lt = _lifetime(rate, card, capacity, busy_gap)
     if lt is None:
         note = note or (f"capacity of {series.name} unknown: pass --capacity BYTES")
     days_low = days_high = None
@@ -189,8 +215,8 @@ def analyze(series: Series, card: Card, capacity: Optional[int] = None,
         if card.wear_leveling == "none":
             days_low = days_high = lt.days           # E x T_hot does not depend on the rate
         else:
-            lo = _lifetime(high, card, capacity, t_hot, how)
-            hi = _lifetime(low, card, capacity, t_hot, how)
+            lo = _lifetime(high, card, capacity, busy_gap)
+            hi = _lifetime(low, card, capacity, busy_gap)
             days_low = lo.days if lo else None
             days_high = hi.days if hi else None
     return DeviceReport(
@@ -199,7 +225,7 @@ def analyze(series: Series, card: Card, capacity: Optional[int] = None,
         rate_high_Bps=high, range_basis=range_basis, by_hour=by_hour, lifetime=lt,
         days_low=days_low, days_high=days_high, capacity_bytes=capacity,
         capacity_source=capacity_source, segments=series.segments, wraps=series.wraps,
-        resets=series.resets, samples_busy=busy, samples=len(ivs), parent=parent, note=note)
+        resets=series.resets, parent=parent, note=note)
 
 
 # ------------------------------------------------------------------------------ output
@@ -276,11 +302,10 @@ def _wrap(prefix: str, text: str, width: int = 80) -> List[str]:
 
 
 def render(reports: Sequence[DeviceReport], card: Card, writers: Sequence = (),
-           header: Sequence[str] = (), writers_note: str = "",
-           verdict_for: Optional[DeviceReport] = None) -> str:
+           header: Sequence[str] = (), writers_note: str = "") -> str:
     """The human report; every line at most 80 columns, the verdict first."""
     lines: List[str] = []
-    top = verdict_for or pick_verdict_device(reports)
+    top = pick_verdict_device(reports)
     if top is not None:
         lines.append(verdict(top, card))
     for h in header:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, List, Optional, Tuple
 
+from lvslite.atomic import write_atomically
 from lvslite.wear import diskstats, writers
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Callable, Dict, List, Optional, Tuple
 
 DEFAULT_LOG = "/run/lvslite/wear.log"
 # 4 h at one sample a minute (the seed: "extrapolate about 4 hours worth of samples") of a
@@ -44,20 +48,21 @@ def read_text(path: str) -> str:
     return b"".join(chunks).decode("ascii", "replace")
 
 
-def read_counters(path: str) -> str:
+def read_counters(path: str) -> Tuple[str, Dict[str, diskstats.Counters]]:
+    """The counter file's text and its devices; WearSampleError when it has no statistics."""
     try:
         text = read_text(path)
     except OSError as exc:
         raise WearSampleError(f"{path}: cannot read ({exc.strerror}; expected /proc/diskstats "
                               "or /proc/partitions)") from None
     try:
-        ok = diskstats.has_statistics(text)
+        devices = diskstats.parse_counters(text)
     except ValueError as exc:
         raise WearSampleError(f"{path}: {exc}") from None
-    if not ok:
+    if not devices:
         raise WearSampleError(f"{path}: no I/O statistics (a 2.4 kernel needs 2.4.20+ or the "
                               "sard patch for statistics in /proc/partitions)")
-    return text
+    return text, devices
 
 
 def mount_of(path: str, mounts_text: str) -> Tuple[str, str, str]:
@@ -99,10 +104,10 @@ def _blocks_start(text: str) -> List[int]:
 def trim(text: str, max_bytes: int) -> str:
     """The newest whole blocks that fit in 3/4 of max_bytes (so trimming is not done every time)."""
     keep = max(1, max_bytes * 3 // 4)
-    for s in _blocks_start(text):
+    starts = _blocks_start(text)
+    for s in starts:
         if len(text) - s <= keep:
             return text[s:]
-    starts = _blocks_start(text)
     return text[starts[-1]:] if starts else ""
 
 
@@ -118,13 +123,9 @@ def append(path: str, block: str, max_bytes: int) -> None:
     if size <= max_bytes:
         return
     kept = trim(read_text(path), max_bytes)
-    tmp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, kept.encode("ascii", "replace"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    # No fsync: the log is on tmpfs (and a power cut empties it anyway).
+    write_atomically(path, kept.encode("ascii", "replace"), f"{path}.tmp{os.getpid()}",
+                     durable=False)
 
 
 def procs_path(log_path: str) -> str:
@@ -161,7 +162,7 @@ def run_sample(out: str, interval: float, count: int, max_bytes: int = DEFAULT_M
     n = 0
     for k in ticks(interval, count):
         t = time.time()
-        text = read_counters(src)
+        text = read_counters(src)[0]
         try:
             append(out, diskstats.format_block(t, text), max_bytes)
             if track:
@@ -186,7 +187,7 @@ def run_watch(device: str, interval: float, duration: float, source: Optional[st
     by Ctrl-C). The last sample falls exactly at the end of the duration.
     """
     src = source or source_path()
-    first = diskstats.parse_counters(read_counters(src))
+    first = read_counters(src)[1]
     if device not in first:
         names = ", ".join(sorted(first)) or "none"
         raise WearSampleError(f"{src}: no device {device!r} (one of: {names})")
@@ -198,7 +199,7 @@ def run_watch(device: str, interval: float, duration: float, source: Optional[st
 
     def take() -> diskstats.Snapshot:
         t = time.time()
-        devs = diskstats.parse_counters(read_counters(src))
+        devs = read_counters(src)[1]
         snap = diskstats.Snapshot(t, {k: v for k, v in devs.items() if k == device})
         snaps.append(snap)
         return snap

@@ -12,31 +12,47 @@ snapshot() is the only function touching the system; the rest is pure.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from operator import itemgetter
 
-Key = Tuple[int, int]           # (pid, start time): a reused pid is another process
+from lvslite.model import Record
 
-
-@dataclass(frozen=True)
-class Proc:
-    pid: int
-    start: int                  # clock ticks since boot (/proc/PID/stat field 22)
-    name: str
-    write_bytes: int
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
+    from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+    Key = Tuple[int, int]       # (pid, start time): a reused pid is another process
 
 
-@dataclass(frozen=True)
-class Writer:
-    pid: int
-    name: str
-    write_bytes: int
+class Proc(Record):
+    __slots__ = ()
+    _fields = ("pid", "start", "name", "write_bytes")
+    pid = property(itemgetter(0))
+    start = property(itemgetter(1), doc="clock ticks since boot (/proc/PID/stat field 22)")
+    name = property(itemgetter(2))
+    write_bytes = property(itemgetter(3))
+
+    def __new__(cls, pid: int, start: int, name: str, write_bytes: int):
+        return tuple.__new__(cls, (pid, start, name, write_bytes))
 
 
-@dataclass(frozen=True)
-class ProcSnapshot:
-    t: float
-    procs: Dict[Key, Proc]
+class Writer(Record):
+    __slots__ = ()
+    _fields = ("pid", "name", "write_bytes")
+    pid = property(itemgetter(0))
+    name = property(itemgetter(1))
+    write_bytes = property(itemgetter(2))
+
+    def __new__(cls, pid: int, name: str, write_bytes: int):
+        return tuple.__new__(cls, (pid, name, write_bytes))
+
+
+class ProcSnapshot(Record):
+    __slots__ = ()
+    _fields = ("t", "procs")
+    t = property(itemgetter(0))
+    procs = property(itemgetter(1), doc="(pid, start) -> Proc")
+
+    def __new__(cls, t: float, procs: Dict[Key, Proc]):
+        return tuple.__new__(cls, (t, procs))
 
 
 def parse_io(text: str) -> Optional[int]:

@@ -26,6 +26,7 @@ import pytest
 from checks_util import children, open_fds
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckSpec, Target
+from support import need
 
 CYCLES, WINDOW = 10_000, 1_000
 PER_TYPE, PER_TYPE_WINDOW = 300, 50
@@ -170,8 +171,7 @@ def test_mixed_checks_stay_flat_over_10000_cycles(servers, silent_port):
                                   "external", "external-fail", "ping"])
 def test_each_check_type_stays_flat(servers, silent_port, name):
     kw = kinds(servers, silent_port).get(name)
-    if kw is None:
-        pytest.skip(f"{name} needs {'root' if name == 'ping' else 'openssl'} here")
+    need(kw is not None, f"{name} needs {'root' if name == 'ping' else 'openssl'} here")
     specs = specs_of(kw)
     first, last, rate = cycle(specs, PER_TYPE, PER_TYPE_WINDOW)
     report(f"{name}, {PER_TYPE} cycles", first, last, rate)

@@ -1,5 +1,6 @@
 """The checks run on Python 3.9 with the standard library alone, and import only what the
-configured check types need: no `ssl` without an https check, never `subprocess`. (The full
+configured check types need: no `ssl` without an https check, never `subprocess`, and neither
+`dataclasses` nor `typing`. (The full
 suite also passes under 3.9; this keeps a 3.9 run in every test session.)"""
 import json
 import subprocess
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from support import python39
+from support import need, python39
 
 from checks_util import ROOT
 
@@ -36,8 +37,8 @@ while len(got) < len(sys.argv) - 1:
     for k, r in e.step(1.0):
         got[k] = [r.ok, r.reason]
 e.close()
-print(json.dumps({"results": got, "ssl": "ssl" in sys.modules,
-                  "subprocess": "subprocess" in sys.modules}))
+print(json.dumps({"results": got, **{m: m in sys.modules for m in
+                                     ("ssl", "subprocess", "dataclasses", "typing")}}))
 """
 
 
@@ -51,8 +52,8 @@ def run(exe, *types):
 @pytest.mark.parametrize("which", ["isolated", "python3.9"])
 def test_every_cheap_type_runs_on_the_standard_library_alone(which):
     exe = sys.executable if which == "isolated" else python39()
-    if exe is None:
-        pytest.skip("no python3.9 on this machine (the grammar check above still ran)")
+    need(exe is not None, "no python3.9 on this machine (tests/unit/test_py39.py still checks "
+                          "the 3.9 grammar)")
     out = run(exe, "connect", "http", "tcp", "external", "none")
     assert out["results"] == {
         "connect": [True, "connected"],
@@ -61,6 +62,8 @@ def test_every_cheap_type_runs_on_the_standard_library_alone(which):
         "external": [True, "exit 0"],
         "none": [True, "not checked (type none)"]}
     assert out["ssl"] is False and out["subprocess"] is False
+    # what every daemon would carry for nothing (over a megabyte of RSS together)
+    assert out["dataclasses"] is False and out["typing"] is False
     out = run(exe, "https")   # ssl is imported only for https
     assert out["results"] == {"https": [False, "timeout after 0.3s (TLS handshake)"]}
     assert out["ssl"] is True

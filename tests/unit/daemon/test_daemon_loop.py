@@ -128,8 +128,7 @@ def test_memory_and_fds_stay_flat_over_10000_cycles(setup, monkeypatch):
     d, kernel, servers, reals = setup
     monkeypatch.setattr(daemon_mod, "RESYNC_S", 0.0)
     for key, (target, spec) in list(d.plan.items()):   # check as often as the loop turns
-        from dataclasses import replace
-        d.plan[key] = (target, replace(spec, interval=0.001))
+        d.plan[key] = (target, spec.replace(interval=0.001))
         d.engine.add(key, target, d.plan[key][1])
     d.run(max_cycles=1000)
 

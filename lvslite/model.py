@@ -28,9 +28,18 @@ def host_prefix(af: int) -> int:
 
 
 class Record(tuple):
-    """A tuple whose fields also have names (a namedtuple without importing collections)."""
+    """A tuple whose fields also have names (a namedtuple without importing collections).
+
+    A subclass declares `__slots__ = ()`, `_fields` and a `__new__` with its defaults; a
+    read-only property per field is made from `_fields` here."""
     __slots__ = ()
     _fields: tuple = ()
+
+    def __init_subclass__(cls, **kw) -> None:
+        super().__init_subclass__(**kw)
+        for index, name in enumerate(cls.__dict__.get("_fields", ())):
+            if name not in cls.__dict__:
+                setattr(cls, name, property(itemgetter(index)))
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
@@ -52,11 +61,11 @@ class ServiceKey(Record):
     (af, fwmark). For fwmark services protocol and address are "" and port is 0."""
     __slots__ = ()
     _fields = ("af", "protocol", "address", "port", "fwmark")
-    af = property(itemgetter(0), doc="4 or 6")
-    protocol = property(itemgetter(1), doc='"tcp" | "udp" | "sctp" | "" (fwmark)')
-    address = property(itemgetter(2), doc='canonical IP text, "" for fwmark')
-    port = property(itemgetter(3), doc="1..65535, 0 for fwmark")
-    fwmark = property(itemgetter(4), doc="> 0 for fwmark services")
+    # af:       4 or 6
+    # protocol: "tcp" | "udp" | "sctp" | "" (fwmark)
+    # address:  canonical IP text, "" for fwmark
+    # port:     1..65535, 0 for fwmark
+    # fwmark:   > 0 for fwmark services
 
     def __new__(cls, af: int, protocol: str, address: str, port: int, fwmark: int = 0):
         return tuple.__new__(cls, (af, protocol, address, port, fwmark))
@@ -72,8 +81,6 @@ class RealKey(Record):
     """A real server within a service: address and port (port 0 allowed for fwmark reals)."""
     __slots__ = ()
     _fields = ("address", "port")
-    address = property(itemgetter(0))
-    port = property(itemgetter(1))
 
     def __new__(cls, address: str, port: int):
         return tuple.__new__(cls, (address, port))
@@ -86,9 +93,6 @@ class RealKey(Record):
 class Real(Record):
     __slots__ = ()
     _fields = ("key", "weight", "forward")
-    key = property(itemgetter(0))
-    weight = property(itemgetter(1))
-    forward = property(itemgetter(2))
 
     def __new__(cls, key: RealKey, weight: int = 1, forward: str = "gate"):
         return tuple.__new__(cls, (key, weight, forward))
@@ -98,13 +102,10 @@ class VirtualService(Record):
     """One virtual service with the reals that should be (or are) in the kernel table."""
     __slots__ = ()
     _fields = ("key", "scheduler", "persistent", "netmask", "flags", "reals")
-    key = property(itemgetter(0))
-    scheduler = property(itemgetter(1))
-    persistent = property(itemgetter(2), doc="seconds; 0 = not persistent")
-    netmask = property(itemgetter(3), doc="persistence granularity as a prefix length "
-                                          "(32 / 128 = host)")
-    flags = property(itemgetter(4), doc="scheduler flags as the kernel reports them")
-    reals = property(itemgetter(5), doc="tuple of Real, sorted by key")
+    # persistent: seconds; 0 = not persistent
+    # netmask:    persistence granularity as a prefix length (32 / 128 = host)
+    # flags:      scheduler flags as the kernel reports them
+    # reals:      tuple of Real, sorted by key
 
     def __new__(cls, key: ServiceKey, scheduler: str = DEFAULT_SCHEDULER, persistent: int = 0,
                 netmask: int = 32, flags: int = 0, reals: tuple = ()):
@@ -172,7 +173,7 @@ class Config(Record):
     """The whole config file, validated."""
     __slots__ = ()
     _fields = ("services",)
-    services = property(itemgetter(0), doc="tuple of ServiceConfig, in file order")
+    # services: tuple of ServiceConfig, in file order
 
     def __new__(cls, services: tuple = ()):
         return tuple.__new__(cls, (services,))

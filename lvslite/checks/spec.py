@@ -9,8 +9,6 @@ and dataclasses (with the `inspect` it pulls in) and typing cost it over a megab
 """
 from __future__ import annotations
 
-from operator import itemgetter
-
 from lvslite.model import Record
 
 TYPE_CHECKING = False
@@ -38,8 +36,6 @@ class Target(Record):
     """Where a check goes: the real's address (canonical text) and port (0 = none given)."""
     __slots__ = ()
     _fields = ("address", "port")
-    address = property(itemgetter(0))
-    port = property(itemgetter(1))
 
     def __new__(cls, address: str, port: int = 0):
         return tuple.__new__(cls, (address, port))
@@ -58,10 +54,6 @@ class Result(Record):
     (connecting)"). Times are time.monotonic() seconds: the daemon turns them into ages."""
     __slots__ = ()
     _fields = ("ok", "reason", "duration", "finished_at")
-    ok = property(itemgetter(0))
-    reason = property(itemgetter(1))
-    duration = property(itemgetter(2))
-    finished_at = property(itemgetter(3))
 
     def __new__(cls, ok: bool, reason: str, duration: float = 0.0, finished_at: float = 0.0):
         return tuple.__new__(cls, (ok, reason, duration, finished_at))
@@ -71,19 +63,16 @@ class CheckSpec(Record):
     __slots__ = ()
     _fields = ("type", "service", "request", "receive", "virtualhost", "status", "verify",
                "command", "port", "interval", "timeout", "rise", "fall")
-    type = property(itemgetter(0))
-    service = property(itemgetter(1), doc="negotiate only; None elsewhere")
-    request = property(itemgetter(2), doc="http(s): the URL path; tcp: the text to send")
-    receive = property(itemgetter(3), doc="regular expression on the body / the reply")
-    virtualhost = property(itemgetter(4), doc="http(s) Host header (and TLS SNI)")
-    status = property(itemgetter(5), doc="http(s): ((lo, hi), ...) codes that count as up")
-    verify = property(itemgetter(6), doc="https: verify the certificate")
-    command = property(itemgetter(7), doc="external: program and its arguments")
-    port = property(itemgetter(8), doc="None = the real's port")
-    interval = property(itemgetter(9), doc="seconds from one start to the next")
-    timeout = property(itemgetter(10), doc="seconds for a whole run")
-    rise = property(itemgetter(11))
-    fall = property(itemgetter(12))
+    # service:     negotiate only; None elsewhere
+    # request:     http(s): the URL path; tcp: the text to send
+    # receive:     regular expression on the body / the reply
+    # virtualhost: http(s) Host header (and TLS SNI)
+    # status:      http(s): ((lo, hi), ...) codes that count as up
+    # verify:      https: verify the certificate
+    # command:     external: program and its arguments
+    # port:        None = the real's port
+    # interval:    seconds from one start to the next
+    # timeout:     seconds for a whole run
 
     def __new__(cls, type: str = DEFAULT_TYPE, service: Optional[str] = None,
                 request: Optional[str] = None, receive: Optional[str] = None,

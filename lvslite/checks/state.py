@@ -9,8 +9,6 @@ it results and acts on `changed`.
 """
 from __future__ import annotations
 
-from operator import itemgetter
-
 from lvslite.model import Record
 
 TYPE_CHECKING = False
@@ -23,10 +21,8 @@ UNKNOWN, UP, DOWN = "unknown", "up", "down"
 class Health(Record):
     __slots__ = ()
     _fields = ("state", "streak", "reason")
-    state = property(itemgetter(0))
-    streak = property(itemgetter(1), doc="results in a row agreeing with the last: > 0 "
-                                         "successes, < 0 failures")
-    reason = property(itemgetter(2), doc="the last result's reason")
+    # streak: results in a row agreeing with the last: > 0 successes, < 0 failures
+    # reason: the last result's reason
 
     def __new__(cls, state: str = UNKNOWN, streak: int = 0, reason: str = ""):
         return tuple.__new__(cls, (state, streak, reason))

@@ -15,7 +15,6 @@ message says what to do); 2 usage.
 from __future__ import annotations
 
 import os
-from operator import itemgetter
 
 from lvslite.atomic import write_atomically
 from lvslite.cmd import EXIT_INVALID, EXIT_OK, config_path, error
@@ -37,10 +36,7 @@ class SaveError(Exception):
 class Mount(Record):
     __slots__ = ()
     _fields = ("device", "point", "fstype", "options")
-    device = property(itemgetter(0))
-    point = property(itemgetter(1))
-    fstype = property(itemgetter(2))
-    options = property(itemgetter(3), doc="tuple of the mount options")
+    # options: tuple of the mount options
 
     def __new__(cls, device: str, point: str, fstype: str, options: tuple):
         return tuple.__new__(cls, (device, point, fstype, options))

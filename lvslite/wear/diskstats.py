@@ -18,8 +18,6 @@ followed by the verbatim content of /proc/diskstats or /proc/partitions.
 """
 from __future__ import annotations
 
-from operator import itemgetter
-
 from lvslite.model import Record
 
 TYPE_CHECKING = False
@@ -42,15 +40,8 @@ class Counters(Record):
     __slots__ = ()
     _fields = ("name", "major", "minor", "sectors_written", "sectors_read", "writes", "reads",
                "blocks_kib", "fields")
-    name = property(itemgetter(0))
-    major = property(itemgetter(1))
-    minor = property(itemgetter(2))
-    sectors_written = property(itemgetter(3))
-    sectors_read = property(itemgetter(4))
-    writes = property(itemgetter(5))
-    reads = property(itemgetter(6))
-    blocks_kib = property(itemgetter(7), doc="size from 2.4 /proc/partitions (1 KiB blocks)")
-    fields = property(itemgetter(8), doc="field count of the line, i.e. its format")
+    # blocks_kib: size from 2.4 /proc/partitions (1 KiB blocks)
+    # fields:     field count of the line, i.e. its format
 
     def __new__(cls, name: str, major: int, minor: int, sectors_written: int, sectors_read: int,
                 writes: int, reads: int, blocks_kib: Optional[int] = None, fields: int = 14):
@@ -61,8 +52,8 @@ class Counters(Record):
 class Snapshot(Record):
     __slots__ = ()
     _fields = ("t", "devices")
-    t = property(itemgetter(0), doc="unix time")
-    devices = property(itemgetter(1), doc="name -> Counters")
+    # t:       unix time
+    # devices: name -> Counters
 
     def __new__(cls, t: float, devices: Dict[str, Counters]):
         return tuple.__new__(cls, (t, devices))
@@ -72,9 +63,6 @@ class Interval(Record):
     """Writes to one device between two consecutive snapshots of the same segment."""
     __slots__ = ()
     _fields = ("t0", "t1", "sectors")
-    t0 = property(itemgetter(0))
-    t1 = property(itemgetter(1))
-    sectors = property(itemgetter(2))
 
     def __new__(cls, t0: float, t1: float, sectors: int):
         return tuple.__new__(cls, (t0, t1, sectors))
@@ -88,12 +76,9 @@ class Series(Record):
     """One device over the whole log: its intervals, split where it rebooted or vanished."""
     __slots__ = ()
     _fields = ("name", "intervals", "segments", "wraps", "resets", "blocks_kib")
-    name = property(itemgetter(0))
-    intervals = property(itemgetter(1), doc="tuple of Interval")
-    segments = property(itemgetter(2), doc="runs of consecutive snapshots with valid deltas")
-    wraps = property(itemgetter(3))
-    resets = property(itemgetter(4), doc="counter went backwards: reboot (or re-created device)")
-    blocks_kib = property(itemgetter(5))
+    # intervals: tuple of Interval
+    # segments:  runs of consecutive snapshots with valid deltas
+    # resets:    counter went backwards: reboot (or re-created device)
 
     def __new__(cls, name: str, intervals: Tuple[Interval, ...], segments: int, wraps: int,
                 resets: int, blocks_kib: Optional[int] = None):

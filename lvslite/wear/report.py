@@ -5,8 +5,6 @@ fits 80 columns and starts with the one-line verdict the user came for.
 """
 from __future__ import annotations
 
-from operator import itemgetter
-
 from lvslite.model import Record
 from lvslite.wear import model
 from lvslite.wear.diskstats import SECTOR_BYTES
@@ -27,15 +25,6 @@ class Card(Record):
     __slots__ = ()
     _fields = ("profile", "endurance_cycles", "wear_leveling", "waf", "hot_interval_s", "temp_c",
                "free_fraction", "capacity_bytes", "source")
-    profile = property(itemgetter(0))
-    endurance_cycles = property(itemgetter(1))
-    wear_leveling = property(itemgetter(2))
-    waf = property(itemgetter(3))
-    hot_interval_s = property(itemgetter(4))
-    temp_c = property(itemgetter(5))
-    free_fraction = property(itemgetter(6))
-    capacity_bytes = property(itemgetter(7))
-    source = property(itemgetter(8))
 
     def __new__(cls, profile: str, endurance_cycles: float, wear_leveling: str,
                 waf: float = 1.0, hot_interval_s: Optional[float] = None,
@@ -69,9 +58,6 @@ def make_card(profile: Optional[str] = None, endurance: Optional[float] = None,
 class HourRate(Record):
     __slots__ = ()
     _fields = ("hour", "seconds", "write_rate_Bps")
-    hour = property(itemgetter(0))
-    seconds = property(itemgetter(1))
-    write_rate_Bps = property(itemgetter(2))
 
     def __new__(cls, hour: int, seconds: float, write_rate_Bps: float):
         return tuple.__new__(cls, (hour, seconds, write_rate_Bps))
@@ -83,26 +69,8 @@ class DeviceReport(Record):
                "per_day_basis", "rate_low_Bps", "rate_high_Bps", "range_basis", "by_hour",
                "lifetime", "days_low", "days_high", "capacity_bytes", "capacity_source",
                "segments", "wraps", "resets", "parent", "note")
-    device = property(itemgetter(0))
-    window_s = property(itemgetter(1))
-    sectors_written = property(itemgetter(2))
-    write_rate_Bps = property(itemgetter(3))
-    bytes_per_day = property(itemgetter(4))
-    per_day_basis = property(itemgetter(5))
-    rate_low_Bps = property(itemgetter(6))
-    rate_high_Bps = property(itemgetter(7))
-    range_basis = property(itemgetter(8))
-    by_hour = property(itemgetter(9), doc="tuple of HourRate")
-    lifetime = property(itemgetter(10), doc="model.Lifetime, None when it cannot be told")
-    days_low = property(itemgetter(11))
-    days_high = property(itemgetter(12))
-    capacity_bytes = property(itemgetter(13))
-    capacity_source = property(itemgetter(14))
-    segments = property(itemgetter(15))
-    wraps = property(itemgetter(16))
-    resets = property(itemgetter(17))
-    parent = property(itemgetter(18))
-    note = property(itemgetter(19))
+    # by_hour:  tuple of HourRate
+    # lifetime: model.Lifetime, None when it cannot be told
 
     def __new__(cls, device: str, window_s: float, sectors_written: int, write_rate_Bps: float,
                 bytes_per_day: float, per_day_basis: str, rate_low_Bps: float,

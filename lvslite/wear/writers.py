@@ -12,7 +12,6 @@ snapshot() is the only function touching the system; the rest is pure.
 from __future__ import annotations
 
 import os
-from operator import itemgetter
 
 from lvslite.model import Record
 
@@ -25,10 +24,7 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
 class Proc(Record):
     __slots__ = ()
     _fields = ("pid", "start", "name", "write_bytes")
-    pid = property(itemgetter(0))
-    start = property(itemgetter(1), doc="clock ticks since boot (/proc/PID/stat field 22)")
-    name = property(itemgetter(2))
-    write_bytes = property(itemgetter(3))
+    # start: clock ticks since boot (/proc/PID/stat field 22)
 
     def __new__(cls, pid: int, start: int, name: str, write_bytes: int):
         return tuple.__new__(cls, (pid, start, name, write_bytes))
@@ -37,9 +33,6 @@ class Proc(Record):
 class Writer(Record):
     __slots__ = ()
     _fields = ("pid", "name", "write_bytes")
-    pid = property(itemgetter(0))
-    name = property(itemgetter(1))
-    write_bytes = property(itemgetter(2))
 
     def __new__(cls, pid: int, name: str, write_bytes: int):
         return tuple.__new__(cls, (pid, name, write_bytes))
@@ -48,8 +41,7 @@ class Writer(Record):
 class ProcSnapshot(Record):
     __slots__ = ()
     _fields = ("t", "procs")
-    t = property(itemgetter(0))
-    procs = property(itemgetter(1), doc="(pid, start) -> Proc")
+    # procs: (pid, start) -> Proc
 
     def __new__(cls, t: float, procs: Dict[Key, Proc]):
         return tuple.__new__(cls, (t, procs))

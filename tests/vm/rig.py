@@ -33,7 +33,10 @@ CACHE = Path(os.environ.get("LVSLITE_VM_CACHE", REPO / ".cache" / "vm"))
 # falls back to whatever `linux-image-amd64` depends on and says so.
 KERNEL_PACKAGE = "linux-image-6.1.0-56-amd64"
 
-# Host packages the rig needs (Debian names) and a file that proves each is there.
+# Host packages the test suite needs (Debian names) and a file that proves each is there:
+# the rig's own (qemu ... ipvsadm), then the tools the host tests call (sfdisk reads the image's
+# partition table back, losetup/mkfs.ext2 make loop cards, readelf and openssl, unshare/setpriv
+# for the ping namespace test). `make test` installs what is missing.
 HOST_PACKAGES = {
     "qemu-system-x86": "/usr/bin/qemu-system-x86_64",
     "kmod": "/sbin/depmod",
@@ -41,6 +44,12 @@ HOST_PACKAGES = {
     "busybox-static": "/bin/busybox",
     "cpio": "/usr/bin/cpio",
     "ipvsadm": "/sbin/ipvsadm",
+    "fdisk": "/sbin/sfdisk",
+    "mount": "/sbin/losetup",
+    "e2fsprogs": "/sbin/mkfs.ext2",
+    "binutils": "/usr/bin/readelf",
+    "openssl": "/usr/bin/openssl",
+    "util-linux": "/usr/bin/setpriv",
 }
 
 # What the initramfs must load to mount the host root over virtio-9p; dependencies are

@@ -12,7 +12,7 @@ from firmware.check.dotconfig import read
 
 REPO = Path(__file__).resolve().parents[3]
 EXT = REPO / "firmware" / "buildroot"
-SYMBOLS = REPO.parent / "shared" / "data" / "buildroot-2026.08-symbols.tsv"
+SYMBOLS = REPO / "firmware" / "check" / "buildroot-2026.08-symbols.tsv"
 DEFCONFIGS = sorted((EXT / "configs").glob("*_defconfig"))
 
 # firmware.md §0.6 (CPU), §0.7 (toolchain), §0.9 (console), §2.2 (kernel CPU symbol)

@@ -2,7 +2,7 @@
 
 The reference core is the 266 MHz Geode GX1 (net4801, WRAP). Its deferred per-packet cost c_p
 and its per-new-connection cost c_conn are solved from two published figures, so no number
-here is a free guess beyond the interrupt-level fit parameters of models.md 2.4:
+here is a free guess beyond the interrupt-level fit parameters of docs/reference/models.md#shared-irq-lines:
 
   NAPI, plain routing (laforge 2004, WRAP):       1/34,000 s = rx + c_p + (entry + check)/B
   interrupt-driven IPVS, every packet a new

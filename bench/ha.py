@@ -4,8 +4,8 @@ Why a common-cause model: two identical boxes in the same rack share the CF batc
 and the power cuts the seed describes, so a fraction beta of failures takes both down at once
 and the pair is never better than beta x lambda. For m = 2 the MGL model has only beta (gamma
 appears from m = 3), so "MGL derived from the beta factor" for a pair is the beta factor
-(models.md 4.1, NUREG/CR-5485; SCRAM ccf_group.cc). The repairable 1oo2 formulas are the
-standard Markov ones of models.md 4.2. Pure functions; rates per hour.
+(docs/reference/models.md#beta-factor-and-mgl, NUREG/CR-5485; SCRAM ccf_group.cc). The repairable 1oo2 formulas are the
+standard Markov ones of docs/reference/models.md#repairable-pair. Pure functions; rates per hour.
 """
 from __future__ import annotations
 

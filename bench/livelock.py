@@ -1,10 +1,10 @@
-"""Receive livelock: forwarded output vs offered load, interrupt-driven and NAPI (models.md 2).
+"""Receive livelock: forwarded output vs offered load, interrupt-driven and NAPI (docs/reference/models.md#receive-livelock-and-shared-interrupts).
 
 Why it matters for these boxes: an interrupt-driven kernel spends c_i of every packet at
 interrupt level before it can drop anything, so past the MLFRR the output falls and reaches 0
 at 1/c_i (Mogul & Ramakrishnan's livelock). NAPI drops in the NIC ring at ~0 CPU cost, so its
 output stays flat at its capacity. On a shared line every interrupt runs all n handlers, which
-raises c_i to entry + n x check + rx (models.md 2.4): the seed's "steep" degradation.
+raises c_i to entry + n x check + rx (docs/reference/models.md#shared-irq-lines): the seed's "steep" degradation.
 All times in seconds; pure functions.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ class IrqCosts:
     entry: float = 0.0   # per-interrupt entry/exit
     check: float = 0.0   # per handler on the line: read its status register
     shared: int = 1      # handlers on the line
-    budget: int = 64     # NAPI packets per poll (weight_p, models.md 2.3)
+    budget: int = 64     # NAPI packets per poll (weight_p, docs/reference/models.md#napi)
 
     def __post_init__(self) -> None:
         for name in ("rx", "p", "entry", "check"):
@@ -64,7 +64,7 @@ def napi_capacity(c: IrqCosts) -> float:
 
 
 def irq_output(rate: float, c: IrqCosts) -> float:
-    """models.md 2.2: out = rate up to the MLFRR, then (1 - rate c_i)/c_p, then 0."""
+    """docs/reference/models.md#fluid-model: out = rate up to the MLFRR, then (1 - rate c_i)/c_p, then 0."""
     if rate <= mlfrr(c):
         return rate
     if rate >= livelock_onset(c) or c.p == 0:

@@ -4,11 +4,11 @@ Why Little's law: every new connection makes one entry, and the entry lives as l
 connection plus the state timeout it ends in. The director in LVS-DR/TUN sees only the client's
 half of the conversation, so its input-only state machine leaves a closed connection in
 FIN_WAIT, and IPVS keeps it for that state's timeout (120 s); in LVS-NAT it ends in TIME_WAIT,
-also 120 s (models.md 1.4, ip_vs_proto_tcp.c tcp_timeouts[]). Measured on 6.1 in the
+also 120 s (docs/reference/models.md#connection-timeouts, ip_vs_proto_tcp.c tcp_timeouts[]). Measured on 6.1 in the
 emulator (tests/vm/test_bench_calibration.py): a DR director that also routes the replies
 ends them in TIME_WAIT, with the same 120 s. The bytes per entry are the
 slab object, not sizeof(): the cache is SLAB_HWCACHE_ALIGN and objects are packed whole into
-pages (models.md 1.2). Pure functions.
+pages (docs/reference/models.md#slab-rounding). Pure functions.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from bench.errors import BenchError
 MIB = 1024 * 1024
 CLOSE_HOLD_S = {"dr": 120.0, "tun": 120.0, "nat": 120.0}   # FIN_WAIT (input-only) / TIME_WAIT
 DEFAULT_TAB_BITS = 12          # CONFIG_IP_VS_TAB_BITS default (Kconfig; 4096 buckets)
-TAB_BITS_RANGE = (8, 20)       # Kconfig range on 32-bit (models.md 1.3)
+TAB_BITS_RANGE = (8, 20)       # Kconfig range on 32-bit (docs/reference/models.md#hash-table)
 SLAB24_DESCRIPTOR = 24         # 2.4 slab_t on i386: list_head 8 + colouroff, s_mem, inuse, free
 SLAB24_BUFCTL = 4              # 2.4 kmem_bufctl_t per object (mm/slab.c kmem_cache_estimate)
 

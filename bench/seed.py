@@ -1,4 +1,4 @@
-"""The seed thread's expert figures, recomputed by the models (models.md 0), with the gap.
+"""The seed thread's expert figures, recomputed by the models (docs/reference/models.md#the-seed-thread), with the gap.
 
 Why a module of its own: the bench exists to turn that thread's estimates into models, so the
 main job shows, figure by figure, what the models give, how far that is from the thread, and
@@ -53,7 +53,7 @@ def checks(catalog: Catalog) -> Tuple[SeedCheck, ...]:
         "entries-30mb", "2000 new connections/s held 1 min use ~30 MB", 30.0, m.bytes / 1e6, "MB",
         f"Little's law: 2000/s x 60 s = {m.entries:,.0f} entries; ~30 MB needs {thread:.0f} "
         f"B/entry, twice Kconfig's {kconfig:.0f} B: the thread's implied entry size "
-        f"(models.md 0), which no source explains"))
+        f"(docs/reference/models.md#the-seed-thread), which no source explains"))
 
     m = ipvs_memory(2000, 60, entry_bytes=modern.per_entry_bytes, bucket_bytes=0)
     rows.append(SeedCheck(

@@ -21,7 +21,7 @@ HEADER_BYTES = 52     # 20 IPv4 + 20 TCP + 12 timestamp option (RFC 7323; Linux 
 IPIP_BYTES = 20       # LVS-TUN adds one outer IPv4 header per forwarded packet (RFC 2003)
 ETH_OVERHEAD = 18     # Ethernet header 14 + FCS 4 (IEEE 802.3)
 ETH_MIN_FRAME = 64    # minimum frame incl. FCS (IEEE 802.3)
-WIRE_GAP = 20         # preamble/SFD 8 + inter-frame gap 12 (models.md 2.5)
+WIRE_GAP = 20         # preamble/SFD 8 + inter-frame gap 12 (docs/reference/models.md#wire-limits)
 ACK_EVERY = 2         # delayed ACK: at least one ACK per two full segments (RFC 1122 4.2.3.2)
 CONTROL_IN = 4        # client->server: SYN, handshake ACK, FIN, ACK of the server's FIN
 CONTROL_OUT = 3       # server->client: SYN-ACK, FIN, ACK of the client's FIN
@@ -94,12 +94,12 @@ def frame_on_wire(ip_bytes: float) -> float:
 
 
 def bits_per_second(pps: float, mean_packet_bytes: float) -> float:
-    """models.md 0: bits = pps x mean packet bytes x 8."""
+    """docs/reference/models.md#the-seed-thread: bits = pps x mean packet bytes x 8."""
     return pps * mean_packet_bytes * 8.0
 
 
 def wire_pps(link_bps: float, frame_bytes: float) -> float:
-    """Line rate in frames/s: each frame also costs 20 B of preamble and gap (models.md 2.5)."""
+    """Line rate in frames/s: each frame also costs 20 B of preamble and gap (docs/reference/models.md#wire-limits)."""
     return link_bps / ((frame_bytes + WIRE_GAP) * 8.0)
 
 

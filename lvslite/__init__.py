@@ -1,2 +1,2 @@
-"""lvslite: the on-box IPVS agent. Standard library only on its core path (DESIGN.md §2)."""
+"""lvslite: the on-box IPVS agent. Standard library only on its core path (docs/design.md#rules)."""
 __version__ = "0.1.0"

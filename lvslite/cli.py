@@ -1,4 +1,4 @@
-"""The `lvslite` command line (DESIGN.md §4.2).
+"""The `lvslite` command line (docs/config.md#exit-codes, docs/design.md#the-agents-data-flow).
 
 Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`.
 Only the module of the command being run is imported, so `lvslite check` never loads the

@@ -38,8 +38,8 @@ log = logging.getLogger("lvslite")
 RESYNC_S = 60.0        # re-read the kernel this often even without a change: hand-made drift
 STATUS_EVERY_S = 1.0   # the status file's rewrite period (tmpfs)
 RETRY_S = 5.0          # after the kernel refused an operation
-# Set at start so connections do not stick to a removed or quiesced real (issue 4;
-# reference/control-planes.md: keepalived and ldirectord users trip over both).
+# Set at start so connections do not stick to a removed or quiesced real (docs/config.md#what-the-daemon-does-with-all-this;
+# docs/reference/control-planes.md#what-users-run-into: keepalived and ldirectord users trip over both).
 SYSCTLS = {"net/ipv4/vs/expire_nodest_conn": "1",
            "net/ipv4/vs/expire_quiescent_template": "1"}
 

@@ -1,7 +1,7 @@
 """From the config and the reals' health to the table the kernel should hold.
 
 Pure: the daemon feeds it the health of every real and hands the result to reconcile. The
-rules are the issue's (lvslite run, item 3):
+rules are docs/config.md#what-the-daemon-does-with-all-this:
 - a real is in while it is up; a real never checked yet ("unknown") is not in, so a dead
   server never receives traffic at start-up;
 - `quiescent: true` keeps a failed (or unknown) real in the table at weight 0, so its

@@ -16,7 +16,7 @@ from operator import itemgetter
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 FORWARDS = ("gate", "masq", "ipip")
-# DESIGN.md §4.1: every scheduler the kernel ships (ip_vs_<name>.ko).
+# docs/config.md#services: every scheduler the kernel ships (ip_vs_<name>.ko).
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf",
               "mh")
 DEFAULT_SCHEDULER = "wlc"

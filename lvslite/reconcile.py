@@ -1,6 +1,6 @@
 """Decide what to change: diff(desired, kernel, owned) -> the minimal ordered list of ops.
 
-The one place that decides what the kernel table should become (STYLE.md, keepalived's
+The one place that decides what the kernel table should become (docs/design.md#the-agents-data-flow, keepalived's
 ipwrapper.c). Pure: it never reads the kernel or the state directory; the caller hands it a
 fresh kernel dump (so drift made by hand is corrected), or the table lvslite.snapshot proved
 unchanged (its values are plain tuples, equal to the model's), and the set of services

@@ -1,6 +1,6 @@
 """What lvslite remembers between runs, in its state directory: the services it created.
 
-The state directory is the only place the agent writes (DESIGN.md §3): /run/lvslite, a
+The state directory is the only place the agent writes (docs/design.md#the-state-directory): /run/lvslite, a
 tmpfs, by default, or $LVSLITE_STATE_DIR. It is cleared by a reboot together with the
 kernel's IPVS table, which is what we want: ownership means "created since boot".
 

@@ -1,4 +1,4 @@
-# Sizing bench (issue 6). `make bench` (the main job) is in the Makefile; these are extras.
+# Sizing bench (docs/design.md#bench). `make bench` (the main job) is in the Makefile; these are extras.
 #
 #   make bench-sweep        the whole catalog over 1000 request rates, chart in out/bench/
 #   make bench-calibrate    measure bytes per IPVS entry on the emulator's kernel (vm test)

@@ -1,4 +1,4 @@
-# Core (issue 3): config -> reconcile -> IPVS. Its tests run with the rest (tests/unit/core,
+# Core (docs/design.md#the-agents-data-flow): config -> reconcile -> IPVS. Its tests run with the rest (tests/unit/core,
 # tests/vm/test_core_*.py); this adds the benchmark, which prints numbers and asserts nothing.
 #
 #   make perf-apply    1000 services x 4 reals: netlink vs ipvsadm -R vs the ipvsadm backend,

@@ -1,4 +1,4 @@
-# Control-plane benchmark (issue 4), not a test: lvslite run vs keepalived vs ldirectord in one
+# Control-plane benchmark (docs/reference/control-planes.md#footprints), not a test: lvslite run vs keepalived vs ldirectord in one
 # emulator boot. Prints the table and writes it to out/perf/daemon.txt.
 #
 #   make perf

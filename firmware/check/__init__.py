@@ -1,4 +1,4 @@
-"""Checks that every option a board asks for really took effect (issue 8).
+"""Checks that every option a board asks for really took effect (docs/reference/firmware.md#fragments-are-merged-unchecked).
 
 Buildroot and the kernel both drop a requested option without a word when its dependencies
 are unmet, and ignore a misspelt one. These modules find those lines and say why:

@@ -1,11 +1,11 @@
 """Buildroot defconfigs: load Buildroot's Config.in with our external tree via kconfiglib.
 
-Recipe (firmware.md §1.7, reference/emulator.md): write the `.br2-external.in.*` includes
+Recipe (docs/reference/firmware.md#buildroots-kconfig, docs/reference/emulator.md#kernel-configuration-checks): write the `.br2-external.in.*` includes
 Buildroot's support/scripts/br2-external would write (our own small generator, same format),
 set CONFIG_ to "" because Buildroot's symbols carry their own BR2_ prefix, point $srctree
 at the Buildroot tree and $BR2_BASE_DIR at the includes, then `load_config(defconfig)` the
 way `make X_defconfig` applies it. Without a tree, `check_names` compares the names with
-the exported symbol list (shared/data/buildroot-2026.08-symbols.tsv) plus the external
+the exported symbol list (firmware/check/buildroot-2026.08-symbols.tsv) plus the external
 tree's own symbols. The environment is changed only inside `_env` and restored after.
 """
 from __future__ import annotations

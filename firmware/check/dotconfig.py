@@ -3,7 +3,7 @@
 A fragment line is `PREFIXNAME=value` or `# PREFIXNAME is not set`; anything else that is
 not a comment or blank is an error here, because a line the real kconfig cannot read is
 silently skipped by it. The kernel uses the prefix CONFIG_; Buildroot writes its BR2_ symbols
-with no prefix (support/kconfig is built with CONFIG_="", firmware.md §1.7). Pure functions.
+with no prefix (support/kconfig is built with CONFIG_="", docs/reference/firmware.md#buildroots-kconfig). Pure functions.
 """
 from __future__ import annotations
 

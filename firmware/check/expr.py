@@ -1,7 +1,7 @@
 """Kconfig conditions: parse `depends on` text, evaluate it, and list the terms that fail.
 
 Both front ends use it: the kernel scanner parses condition text itself (kconfiglib cannot
-read Linux >= 5.13, firmware.md §0.4), and the Buildroot front end converts kconfiglib's
+read Linux >= 5.13, docs/reference/firmware.md#kconfiglib-and-modern-kernels), and the Buildroot front end converts kconfiglib's
 expression tuples into the same nodes. Values come from a `Values` object (the final .config
 the real kconfig produced), so this module only explains; it never decides what is set.
 Tristate arithmetic follows Documentation/kbuild/kconfig-language.rst: n=0, m=1, y=2,

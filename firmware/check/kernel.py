@@ -2,9 +2,9 @@
 
 The verdict comes from the kernel tree's own tools (`make allnoconfig`, its
 `scripts/kconfig/merge_config.sh -m`, `make olddefconfig`), run with O= in a scratch folder so
-the source tree is never written (reference/emulator.md, "Kernel configuration checks"). The
+the source tree is never written (docs/reference/emulator.md#kernel-configuration-checks). The
 reasons come from a tolerant line scanner of the tree's Kconfig files, because kconfiglib
-14.1 cannot parse Linux >= 5.13 (firmware.md §0.4); the scanner reads only what an
+14.1 cannot parse Linux >= 5.13 (docs/reference/firmware.md#kconfiglib-and-modern-kernels); the scanner reads only what an
 explanation needs (types, prompts, depends on, if/menu/choice blocks, selects, ranges).
 Bases: `allnoconfig` is `make allnoconfig KCONFIG_ALLCONFIG=<the merged fragments>` (the
 kernel's own tinyconfig mechanism): every option the fragments do not name is off wherever it

@@ -2,7 +2,7 @@
 
 Pure. The serial console speed lives here only: syslinux talks on it (SERIAL), the kernel
 logs on it (console=ttyS0,<baud>n8) and the console shell reads it back from /proc/cmdline
-(overlay/usr/libexec/lvslite/console). Speeds: firmware.md §0.9 (Soekris 19200, ALIX 38400,
+(overlay/usr/libexec/lvslite/console). Speeds: docs/reference/firmware.md#console-speeds (Soekris 19200, ALIX 38400,
 APU 115200). The file sits on the FAT boot partition, so it can be edited after flashing.
 """
 from __future__ import annotations

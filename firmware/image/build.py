@@ -31,7 +31,7 @@ SYSLINUX_MBR = Path("/usr/lib/syslinux/mbr/mbr.bin")
 SITE = "usr/lib/python3/dist-packages"
 STDLIB = f"usr/lib/{config.PYTHON}"
 LIB_DIRS = ("usr/lib/i386-linux-gnu", "lib/i386-linux-gnu", "usr/lib", "lib")
-OPTIONAL_IMPORTS = ("psutil", "ujson")      # the agent's optional extras (DESIGN.md §2)
+OPTIONAL_IMPORTS = ("psutil", "ujson")      # the agent's optional extras (docs/design.md#rules)
 NOT_APPLETS = {"linuxrc", "dpkg", "dpkg-deb", "rpm", "rpm2cpio"}
 WRAPPER = ("#!/usr/bin/python3 -I\n"
            "# lvslite: the agent's command line (installed by firmware/image/build.py)\n"
@@ -378,7 +378,7 @@ def check_agent(root: Path) -> None:
 
 def squashfs(root: Path, out: Path) -> int:
     out.unlink(missing_ok=True)
-    # xz with the x86 branch filter (firmware.md §1.3, SQUASHFS_EXTREME_COMP); 128 KiB
+    # xz with the x86 branch filter (docs/reference/firmware.md#buildroot-symbols, SQUASHFS_EXTREME_COMP); 128 KiB
     # blocks, squashfs' default: its read cache is a few blocks, small beside 128 MB.
     run(["mksquashfs", str(root), str(out), "-comp", "xz", "-Xbcj", "x86", "-b", "128K",
          "-noappend", "-all-root", "-no-xattrs", "-no-progress", "-quiet"],

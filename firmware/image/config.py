@@ -1,8 +1,8 @@
 """What goes into the Debian-based i386 card image: the one place to change it.
 
-Data only. Sources: reference/emulator.md ("i386 packages", "A 32-bit (i386) squashfs root
-booted like a CF card"), reference/firmware.md (§0.9 console speeds, §2.2 per-board drivers,
-§3 card layout of m0n0wall/NanoBSD), and the Buildroot flavour's card layout
+Data only. Sources: docs/reference/emulator.md#i386-packages and
+#an-i386-squashfs-root-booted-like-a-cf-card, docs/reference/firmware.md (#console-speeds, #drivers-per-board,
+#keeping-compactflash-alive: card layout of m0n0wall/NanoBSD), and the Buildroot flavour's card layout
 (firmware/buildroot/board/common/post-image.sh), which this image shares partition for
 partition so one flasher and one `lvslite save` serve both.
 """
@@ -12,14 +12,14 @@ from __future__ import annotations
 ARCH = "i386"
 SUITE = "bookworm"
 # Debian's main archive only, given explicitly: the i386 security index fails to sync here,
-# so mmdebstrap's default (which adds the security suite) fails (emulator.md, i386 packages).
+# so mmdebstrap's default (which adds the security suite) fails (docs/reference/emulator.md#i386-packages).
 MIRROR = "http://deb.debian.org/debian"
 # The kernel: the metapackage is resolved to its ABI package inside the archive at build
 # time (linux-image-6.1.0-<abi>-686). Debian's 686 flavour is built for MGEODE_LX (its
 # config says CONFIG_MGEODE_LX=y, X86_CMOV=y): it boots Geode LX (ALIX, net5501) and every
 # newer x86, not the net4501's 486 nor the net4801's GX1; those need the Buildroot flavour.
 KERNEL_META = "linux-image-686"
-# Userland (emulator.md: this set was measured to mmdebstrap in ~95 s). busybox-static, not
+# Userland (docs/reference/emulator.md#an-i386-squashfs-root-booted-like-a-cf-card: this set was measured to mmdebstrap in ~95 s). busybox-static, not
 # busybox: it has init, syslogd -C (ring buffer), logread, httpd and switch_root, and being
 # static it also runs in the initramfs. ipvsadm for the console (Buildroot ships it too).
 PACKAGES = ("busybox-static", "python3-minimal", "libpython3.11-stdlib", "iproute2", "kmod",
@@ -80,7 +80,7 @@ PYTHON_EXCLUDE = (
 
 # ------------------------------------------------------------------ kernel modules
 # Loaded by the initramfs to reach the squashfs root: CF and disks on every supported board
-# (firmware.md §2.2: pata_cs5536/pata_amd ALIX and net5501, pata_legacy/pata_sc1200 Soekris,
+# (docs/reference/firmware.md#drivers-per-board: pata_cs5536/pata_amd ALIX and net5501, pata_legacy/pata_sc1200 Soekris,
 # ahci and SD/USB for APU-class boxes), ata_piix for the emulator's IDE, and squashfs.
 BOOT_MODULES = ("ata_piix", "pata_amd", "pata_cs5536", "pata_sc1200", "ata_generic",
                 "pata_legacy", "ahci", "sd_mod", "sdhci-pci", "sdhci-acpi", "mmc_block",
@@ -112,8 +112,8 @@ ALIGN = 1 << 20                 # first partition at 1 MiB, every partition MiB-
 BOOT_SIZE = 16 << 20            # FAT16 needs ~16 MiB; kernel ~5.6 MiB + initramfs ~3 MiB
 CFG_SIZE = 4 << 20              # NanoBSD's /cfg is 1 MiB (NANO_CONFSIZE=2048 sectors)
 PART_TYPE = {"boot": 0x0E, "root": 0x83, "cfg": 0x01}   # as genimage.cfg of the Buildroot tree
-CARD_BYTES = 256 * 1000 * 1000  # the smallest card the issue targets ("256 MB", decimal)
-# Serial console speeds (firmware.md §0.9): Soekris comBIOS 19200 (default), ALIX 38400,
+CARD_BYTES = 256 * 1000 * 1000  # the smallest card targeted ("256 MB", decimal)
+# Serial console speeds (docs/reference/firmware.md#console-speeds): Soekris comBIOS 19200 (default), ALIX 38400,
 # APU 115200.
 BAUDS = {"soekris": 19200, "alix": 38400, "apu": 115200}
 DEFAULT_BAUD = BAUDS["soekris"]

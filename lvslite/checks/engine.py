@@ -2,7 +2,7 @@
 
 Why one loop and no threads: checks are I/O waits, and a 266 MHz box cannot afford a thread
 (or a process) per real. Why every check has its own deadline: ldirectord's users saw one
-hung check stall all the others (reference/control-planes.md §d). Here a probe never blocks
+hung check stall all the others (docs/reference/control-planes.md#what-users-run-into). Here a probe never blocks
 (probe.py), so a real that accepts and never answers costs a registered socket and a timer,
 nothing else, and is failed at its own timeout while the other checks keep their schedule.
 

@@ -5,7 +5,7 @@ HTTP/1.0 with `Connection: close`, as keepalived's HTTP_GET does, so the reply e
 server closes (or at Content-Length). Without `receive` the status line is enough and the
 connection is closed right after it. https does not verify the certificate unless `verify`:
 reals are probed by IP address, and ldirectord's users saw every real marked dead when LWP
-started verifying hostnames (reference/control-planes.md §d, resource-agents #361). `ssl` is
+started verifying hostnames (docs/reference/control-planes.md#what-users-run-into, resource-agents #361). `ssl` is
 imported only when an https check runs.
 """
 from __future__ import annotations

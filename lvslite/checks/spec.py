@@ -15,16 +15,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Optional, Tuple
 
-# issue 4, "Build" item 2: the check types and negotiate services, defaults in brackets there.
+# The check types, negotiate services and defaults of docs/config.md#health-checks.
 TYPES = ("connect", "negotiate", "external", "ping", "none")
 SERVICES = ("http", "https", "tcp")
 DEFAULT_TYPE = "connect"
 DEFAULT_SERVICE = "http"        # our choice: the service every example config uses
-DEFAULT_STATUS = ((200, 399),)  # issue 4: status [200-399]
-DEFAULT_INTERVAL = 5.0          # issue 4: interval [5]
-DEFAULT_TIMEOUT = 3.0           # issue 4: timeout [3]
-DEFAULT_RISE = 1                # issue 4: rise [1]
-DEFAULT_FALL = 1                # issue 4: fall [1]
+DEFAULT_STATUS = ((200, 399),)  # status default 200-399 (docs/config.md#health-checks)
+DEFAULT_INTERVAL = 5.0          # interval default 5 s (docs/config.md#health-checks)
+DEFAULT_TIMEOUT = 3.0           # timeout default 3 s (docs/config.md#health-checks)
+DEFAULT_RISE = 1                # rise default 1 (docs/config.md#health-checks)
+DEFAULT_FALL = 1                # fall default 1 (docs/config.md#health-checks)
 DEFAULT_HTTP_REQUEST = "/"      # our choice: the site root when no request is given
 
 

@@ -1,9 +1,9 @@
 """Health of one real as a pure state machine over check results: unknown -> up / down.
 
 `rise` successes in a row bring a real up, `fall` failures in a row take it down (keepalived's
-retry, ldirectord's failurecount, plus a separate rise count: reference/control-planes.md,
-"Implications" 3). The first result out of "unknown" decides at once: at start-up the
-issue asks that reals enter as soon as they answer, and a real that has never answered is
+retry, ldirectord's failurecount, plus a separate rise count: docs/reference/control-planes.md#health-checks).
+The first result out of "unknown" decides at once: at start-up
+reals enter as soon as they answer (docs/config.md#health-checks), and a real that has never answered is
 not in the table, so there is nothing to hold it in for. No I/O, no clock: the daemon feeds
 it results and acts on `changed`.
 """

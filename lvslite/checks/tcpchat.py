@@ -1,6 +1,6 @@
 """`negotiate` with service tcp: send `request`, then match `receive` on what comes back.
 
-ldirectord's simpletcp and ipvsman's "tcp regex chat" (reference/control-planes.md a.2). The
+ldirectord's simpletcp and ipvsman's "tcp regex chat" (docs/reference/control-planes.md#health-checks). The
 reply is matched as it arrives, because chat servers (SMTP, Redis, memcached) keep the
 connection open: the first match wins, and the end of the stream or MAX_REPLY bytes without
 one fails. With no `receive`, connecting and sending is the whole check; with no `request`,

@@ -1,6 +1,6 @@
 """One module per `lvslite` subcommand: add_arguments(parser) and run(args) -> int.
 
-What they share: the exit codes of DESIGN.md §4.2, the way an error is printed, and where
+What they share: the exit codes of docs/config.md#exit-codes, the way an error is printed, and where
 the config is.
 """
 from __future__ import annotations

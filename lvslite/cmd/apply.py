@@ -1,6 +1,6 @@
 """`lvslite apply`: reconcile the kernel's IPVS table to the config once, all reals in.
 
-Order matters and is the contract (DESIGN.md §3): the whole config is validated before
+Order matters and is the contract (docs/design.md#the-agents-data-flow): the whole config is validated before
 anything touches the kernel (a config that fails changes nothing, exit 1); then the kernel's
 table (a fresh dump, or the snapshot lvslite.snapshot proves still true), the diff, the ops,
 and the state files. `--dry-run` reads the kernel, prints the ops as ipvsadm command lines

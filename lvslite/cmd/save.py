@@ -1,7 +1,7 @@
 """`lvslite save`: write the running config back to the card's /cfg partition.
 
-The only thing on the box that writes to the card (overlay/etc/fstab; reference/firmware.md
-§3: NanoBSD's save_cfg compares then copies, m0n0wall's write_config wraps the write in
+The only thing on the box that writes to the card (overlay/etc/fstab; docs/reference/firmware.md#keeping-compactflash-alive:
+NanoBSD's save_cfg compares then copies, m0n0wall's write_config wraps the write in
 conf_mount_rw/conf_mount_ro). In order: the config is validated (an invalid one is never
 saved: exit 1, card untouched); compared with the saved copy (identical: nothing written, no
 remount); /cfg is remounted read-write; a temp file is written, fsync'ed and renamed over

@@ -3,7 +3,7 @@ kernel's connection counters, on an 80-column serial console.
 
 Reads the daemon's status file and /proc/net/ip_vs (the kernel's own table, cheap to read and
 needing no netlink). Warns when the status file is stale: a daemon that died silently is the
-failure ldirectord users found the hard way (reference/control-planes.md §d).
+failure ldirectord users found the hard way (docs/reference/control-planes.md#what-users-run-into).
 """
 from __future__ import annotations
 

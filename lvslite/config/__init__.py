@@ -1,4 +1,4 @@
-"""The config file (DESIGN.md §4.1) to a lvslite.model.Config, all or nothing.
+"""The config file (docs/config.md) to a lvslite.model.Config, all or nothing.
 
     load(path) -> Config            read a file ("-" = standard input) and validate it
     parse(data, source) -> Config   the same for bytes or text already in hand
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
 __all__ = ["ConfigError", "Problem", "DEFAULT_PATH", "default_path", "load", "parse",
            "validate", "summary"]
 
-DEFAULT_PATH = "/etc/lvslite.json"  # DESIGN.md §4.1
+DEFAULT_PATH = "/etc/lvslite.json"  # docs/config.md#the-file
 
 
 def default_path(environ: Optional[Mapping[str, str]] = None) -> str:

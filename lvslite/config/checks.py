@@ -1,6 +1,6 @@
 """A service's `check` object: which keys each check type takes, their types and ranges.
 
-Validation only; the checkers themselves (issue 4) are built from the dict this returns and
+Validation only; the checkers themselves (lvslite/checks/) are built from the dict this returns and
 own the defaults of everything but `type`. A key that the chosen type would not use is an
 error, like an unknown key: a typo must never silently do nothing. To add a check type or a
 key, extend TYPES, KEYS, USED_BY (and a reader in `check`).
@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Optional
 
-# issue 4, item 2.
+# docs/config.md#health-checks.
 TYPES = ("connect", "negotiate", "external", "ping", "none")
 DEFAULT_TYPE = "connect"
 SERVICES = ("http", "https", "tcp")

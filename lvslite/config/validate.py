@@ -1,4 +1,4 @@
-"""A decoded JSON value to a lvslite.model.Config, after checking all of DESIGN.md §4.1.
+"""A decoded JSON value to a lvslite.model.Config, after checking all of docs/config.md.
 
 Boundary: pure, no file and no kernel. Every problem is collected and the config is refused
 with all of them: a Config is returned only when nothing is wrong, so nothing downstream ever
@@ -26,7 +26,7 @@ SERVICE_KEYS = ("virtual", "protocol", "scheduler", "persistent", "netmask", "fo
                 "fallback", "quiescent", "check", "reals", "depool_threshold")
 REAL_KEYS = ("address", "weight", "forward")
 
-WEIGHT_MAX = 65535            # ipvsadm -w 0..65535 (reference/control-planes.md §b.3)
+WEIGHT_MAX = 65535            # ipvsadm -w 0..65535 (docs/reference/control-planes.md#command-line-grammar)
 # ipvsadm refuses -p above MAX_TIMEOUT (86400*31, "31 days", ipvsadm.c); the kernel keeps
 # the timeout as seconds*HZ in an unsigned int, so this also stays clear of its overflow.
 PERSISTENT_MAX = 86400 * 31

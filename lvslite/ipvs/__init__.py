@@ -1,4 +1,4 @@
-"""The only door to the kernel's IPVS table (STYLE.md: "all kernel talk behind one seam").
+"""The only door to the kernel's IPVS table (docs/design.md#the-agents-data-flow: all kernel talk behind one seam).
 
 Backends share one small interface, so `apply` and `export` never know which one they hold:
 

@@ -1,6 +1,6 @@
 """A table as text: exactly what `ipvsadm -S -n` prints, or a config `apply` turns back into it.
 
-The ipvsadm form must match ipvsadm 1.31 byte for byte (DESIGN.md §4.2), quirks included,
+The ipvsadm form must match ipvsadm 1.31 byte for byte (docs/reference/control-planes.md#the-save-format), quirks included,
 as read from ipvsadm.c (print_service_entry, FMT_RULE) and libipvs.c and checked against the
 binary in the emulator guest:
 - services are sorted with ipvs_cmp_services (fwmark, family, protocol number, address,
@@ -186,7 +186,7 @@ def _config_address(address: str, port: int, portless: bool) -> str:
 
 
 def to_config(table: Table) -> tuple[dict, list[str]]:
-    """A config (DESIGN.md §4.1) that `apply` turns back into `table`, and warnings for what
+    """A config (docs/config.md) that `apply` turns back into `table`, and warnings for what
     the config format cannot say (one-packet scheduling, scheduler flags, an IPv6 fwmark
     without reals, a service on port 0)."""
     services = []

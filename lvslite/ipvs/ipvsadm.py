@@ -3,7 +3,7 @@
 For boxes (or doubts) where the netlink client is not wanted: every op is one fork+exec of
 ipvsadm with the arguments ops.argv() renders, and every exit status is checked; the first
 failure stops the apply. `ipvsadm -R` is deliberately not used: it applies a batch partially
-and reports only its last line's status (reference/control-planes.md §b.1).
+and reports only its last line's status (docs/reference/control-planes.md#restoring-a-batch).
 
 The kernel table is read back by parsing `ipvsadm -S -n`, the one ipvsadm output whose format
 is meant for machines (print_service_entry() with FMT_RULE in ipvsadm.c).

@@ -1,6 +1,6 @@
 """IPVS over generic netlink, with the standard library alone (socket, struct, os).
 
-Why our own client: pyroute2 costs ~20 MB of RSS (reference/control-planes.md §c) and the
+Why our own client: pyroute2 costs ~20 MB of RSS (docs/reference/control-planes.md#generic-netlink-and-python-libraries) and the
 box has 64-256 MB; libnl is C. This module speaks exactly the part of the IPVS family that
 `apply`/`export` need: resolve the family, dump services and their destinations, and
 new/set/del of services and destinations, for IPv4, IPv6 and fwmark services.

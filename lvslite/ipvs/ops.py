@@ -88,7 +88,7 @@ def summary(ops: Iterable[Op]) -> tuple[int, int, int]:
 
 
 def summary_line(ops: Iterable[Op]) -> str:
-    """The last line `apply` prints (DESIGN.md §4.2)."""
+    """The last line `apply` prints (docs/design.md#the-agents-data-flow)."""
     return "%d added, %d changed, %d removed" % summary(ops)
 
 

@@ -66,7 +66,7 @@ def _card_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("card options (a profile's figures, overridden by the others)")
     g.add_argument("--card", metavar="PROFILE", choices=sorted(CARD_PROFILES),
                    help=f"card class: {', '.join(CARD_PROFILES)} (default {DEFAULT_CARD}; "
-                        "figures and sources: reference/models.md §3)")
+                        "figures and sources: docs/reference/models.md#flash-endurance-and-lifetime)")
     g.add_argument("--endurance", metavar="CYCLES", type=_positive(float),
                    help="rated program/erase cycles per block")
     g.add_argument("--capacity", metavar="BYTES", type=_size,

@@ -1,7 +1,7 @@
 """Parses block I/O counters and sample logs into per-device write series.
 
 Pure: text in, values out; it never opens a file (cli.py and sample.py do). Formats, by the
-number of whitespace-separated fields on a line (models.md §3.3, Documentation/iostats.txt):
+number of whitespace-separated fields on a line (docs/reference/models.md#lifetime-formulas, Documentation/iostats.txt):
 
   4   /proc/partitions without statistics: major minor #blocks name    (no counters)
   7   2.6.0-2.6.24 partition lines in /proc/diskstats: major minor name + 4 fields

@@ -2,10 +2,10 @@
 
 Pure functions, standard library only; bench/ imports this module, so it must not import
 anything else from lvslite and must not touch the system. Formulas and figures come from
-reference/models.md §3 (flash endurance and lifetime) and are checked against its §6 worked
-examples in tests/unit/wear/test_wear_model.py.
+docs/reference/models.md#flash-endurance-and-lifetime and are checked against its worked
+examples (#worked-examples) in tests/unit/wear/test_wear_model.py.
 
-Three wear-leveling classes (models.md §3.3, after B&R's three algorithms, §3.1):
+Three wear-leveling classes (docs/reference/models.md#lifetime-formulas, after B&R's three algorithms, #endurance-figures):
 
   none     the hottest logical block is erased in place every time it is rewritten, so the
            card dies when that block has seen E erases:   life = E x T_hot
@@ -13,7 +13,7 @@ Three wear-leveling classes (models.md §3.3, after B&R's three algorithms, §3.
   static   every block rotates:       life = E x C / (W x WAF)  (= TBW / W)
 
 Heat shortens flash life; the model derates E by the Arrhenius acceleration factor with
-Ea = 1.1 eV from 30 C (JESD218's client retention figures follow it, models.md §3.2).
+Ea = 1.1 eV from 30 C (JESD218's client retention figures follow it, docs/reference/models.md#jedec-classes-and-heat).
 """
 from __future__ import annotations
 
@@ -25,21 +25,21 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Optional, Tuple
 
 SECONDS_PER_DAY = 86400.0
-# Vendor calculators and the SanDisk manual count 365-day years (models.md §3.1, §3.5).
+# Vendor calculators and the SanDisk manual count 365-day years (docs/reference/models.md#endurance-figures, #lifetime-calculators).
 DAYS_PER_YEAR = 365.0
 
 # Kernel writeback: dirty data and metadata are written back once they are older than
-# dirty_expire_centisecs = 30*100 (mm/page-writeback.c; models.md §3.4), so a block that is
+# dirty_expire_centisecs = 30*100 (mm/page-writeback.c; docs/reference/models.md#what-linux-writes-cost), so a block that is
 # dirtied continuously reaches the card about every 30 s unless someone fsyncs it sooner.
 WRITEBACK_EXPIRE_S = 30.0
 
-# Arrhenius derating (models.md §3.2, [DERIVED] from JESD218's retention figures).
+# Arrhenius derating (docs/reference/models.md#jedec-classes-and-heat, [DERIVED] from JESD218's retention figures).
 ARRHENIUS_EA_EV = 1.1
 BOLTZMANN_EV_PER_K = 8.617e-5
 ARRHENIUS_REF_C = 30.0          # JESD218 client class: 1 year retention at 30 C
 
 # Dynamic wear leveling rotates only free blocks. B&R's example: "If the data carrier is 80%
-# full with files, then only 20% can be used for wear leveling" (models.md §3.1).
+# full with files, then only 20% can be used for wear leveling" (docs/reference/models.md#endurance-figures).
 DEFAULT_FREE_FRACTION = 0.2
 
 LEVELING = ("none", "dynamic", "static")
@@ -65,7 +65,7 @@ class CardProfile(namedtuple("CardProfile",
     __slots__ = ()
 
 
-# Card classes (models.md §3.1). `--card NAME` picks one; explicit options override its figures.
+# Card classes (docs/reference/models.md#endurance-figures). `--card NAME` picks one; explicit options override its figures.
 CARD_PROFILES = {
     p.name: p
     for p in (
@@ -74,38 +74,38 @@ CARD_PROFILES = {
             "2004-era consumer CF without wear leveling (the seed's cards)",
             "~100,000 erase cycles, same-block rewrite once a second fails in a little over a "
             "day: personaltelco wiki 'CompactFlash'; retail CF 'as low as 100 000 write "
-            "cycles': Dataweek 2005 (models.md §3.1)"),
+            "cycles': Dataweek 2005 (docs/reference/models.md#endurance-figures)"),
         CardProfile(
             "sandisk-cf", 300_000, "none",
             "SanDisk CF (1998/99 manual), per-sector endurance, no credit for leveling",
             "'endurance specification for each sector of 300,000 writes', with the manual's own "
             "example treating one area rewritten in place: SanDisk CompactFlash Product Manual "
-            "(models.md §3.1)"),
+            "(docs/reference/models.md#endurance-figures)"),
         CardProfile(
             "slc", 100_000, "dynamic",
             "SLC NAND card with dynamic wear leveling",
             "SLC 100,000 P/E cycles: Campbell Scientific NL115/CFM100 manual Table B-2; dynamic "
-            "leveling uses only free blocks: B&R Automation PC manual (models.md §3.1)"),
+            "leveling uses only free blocks: B&R Automation PC manual (docs/reference/models.md#endurance-figures)"),
         CardProfile(
             "mlc", 10_000, "dynamic",
             "MLC NAND card (50-70 nm era) with dynamic wear leveling",
             "MLC 10,000 P/E cycles: Campbell Scientific Table B-2; 'SLC ... 10 times longer than "
-            "MLC': B&R Automation PC manual (models.md §3.1)"),
+            "MLC': B&R Automation PC manual (docs/reference/models.md#endurance-figures)"),
         CardProfile(
             "mlc-modern", 3_000, "dynamic",
             "2x-nm MLC card with dynamic wear leveling",
             "'500 to 3,000 write/erase cycles per block' (CompactFlash article citing a Samsung "
-            "app note, secondary source; models.md §3.1)"),
+            "app note, secondary source; docs/reference/models.md#endurance-figures)"),
         CardProfile(
             "tlc", 1_000, "static",
             "TLC SD/mSATA (APU-class boxes) with static wear leveling",
-            "TLC ~1k-3k planning value, lower end (models.md §3.1, secondary); static leveling: "
+            "TLC ~1k-3k planning value, lower end (docs/reference/models.md#endurance-figures, secondary); static leveling: "
             "B&R Automation PC manual"),
         CardProfile(
             "industrial", 3_000_000, "static",
             "industrial SLC CF with static wear leveling",
             "industrial CF 'up to 3 million' write cycles: Dataweek 2005; static leveling moves "
-            "static data too: B&R Automation PC manual (models.md §3.1)"),
+            "static data too: B&R Automation PC manual (docs/reference/models.md#endurance-figures)"),
     )
 }
 DEFAULT_CARD = "cf-basic"
@@ -133,7 +133,7 @@ def _finite(name: str, value, expected: str) -> float:
 
 def arrhenius_factor(temp_c: float, ref_c: float = ARRHENIUS_REF_C,
                      ea_ev: float = ARRHENIUS_EA_EV) -> float:
-    """How much faster flash ages at temp_c than at ref_c (models.md §3.2; >1 when hotter)."""
+    """How much faster flash ages at temp_c than at ref_c (docs/reference/models.md#jedec-classes-and-heat; >1 when hotter)."""
     t = _finite("temperature", temp_c, "degrees Celsius, -60..150")
     if not -60.0 <= t <= 150.0:
         raise WearModelError(f"temperature: {t:g} C is out of range (degrees Celsius, -60..150)")
@@ -144,7 +144,7 @@ def estimate_hot_interval(busy_gap_s: Optional[float] = None) -> Tuple[float, st
     """T_hot for a card without wear leveling when the user does not know it.
 
     Why this guess: the hottest block is metadata (an inode, a bitmap, a log file's last
-    block, models.md §3.4) dirtied by every burst of writes; the kernel writes it back no
+    block, docs/reference/models.md#what-linux-writes-cost) dirtied by every burst of writes; the kernel writes it back no
     sooner than 30 s after it was dirtied unless a process fsyncs it. So the block is taken
     to be rewritten once per burst of writes seen in the samples (busy_gap_s: the mean time
     between sample intervals that saw writes), but not more often than every 30 s.

@@ -342,7 +342,7 @@ def render(reports: Sequence[DeviceReport], card: Card, writers: Sequence = (),
 
 
 def to_json(reports: Sequence[DeviceReport], writers: Sequence = ()) -> dict:
-    """The fixed JSON document of the issue (extra fields only add detail)."""
+    """The fixed JSON document of `lvslite wear --json` (extra fields only add detail)."""
     devices = []
     ws = [{"pid": w.pid, "name": w.name, "write_bytes": w.write_bytes} for w in writers]
     for r in reports:

@@ -1,4 +1,4 @@
-"""The rig must turn every way a guest run can go wrong into a failed outer run (issue 2):
+"""The rig must turn every way a guest run can go wrong into a failed outer run (docs/reference/emulator.md#how-the-rig-boots):
 a guest test that fails, a guest that hangs, a guest that cannot boot, a missing prerequisite,
 and a run in which no guest test ran at all. Each case runs pytest in a subprocess, as CI would,
 with the emulator tests required."""

@@ -1,4 +1,4 @@
-"""The card image booted like a CF card (issue 7 acceptance): the boot reaches a running
+"""The card image booted like a CF card (docs/design.md#how-the-tests-reach-a-real-kernel): the boot reaches a running
 `lvslite run`; the kernel's IPVS table equals the config on /cfg; / is read-only; a minute of
 health checks and client traffic through the director writes not one sector to the card;
 `lvslite save` writes the config, says how many sectors it wrote, and the saved config is

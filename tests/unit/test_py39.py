@@ -1,4 +1,4 @@
-"""The agent runs on Python 3.9 (DESIGN.md §2): every lvslite module parses with the 3.9
+"""The agent runs on Python 3.9 (docs/design.md#rules): every lvslite module parses with the 3.9
 grammar and defers annotations, so `X | None` in a signature is never evaluated at import."""
 import ast
 from pathlib import Path

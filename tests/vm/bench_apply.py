@@ -3,7 +3,7 @@
     python3 tests/vm/bench_apply.py            on the host: boots the guest once, runs below
     python3 tests/vm/bench_apply.py --in-guest inside the guest (root, a kernel with IPVS)
 
-Measures, in a fresh network namespace of the guest (issue 3's targets in brackets):
+Measures, in a fresh network namespace of the guest (the targets set for the core in brackets):
 - 1000 services x 4 reals applied to an empty table by `lvslite apply` with the netlink
   backend, by `ipvsadm -R` of the same rules, and by `lvslite apply --backend ipvsadm`
   (one fork per operation; when 5000 forks would take more than BUDGET_S, a 100-service

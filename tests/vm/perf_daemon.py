@@ -1,4 +1,4 @@
-"""Benchmark, not a test (issue 4): `lvslite run` beside keepalived and ldirectord in one guest.
+"""Benchmark, not a test (docs/reference/control-planes.md#footprints): `lvslite run` beside keepalived and ldirectord in one guest.
 
 Each control plane runs in turn in the lab's director namespace, with the IPVS table flushed
 between them, on configs written here from one description so the settings stay equivalent:
@@ -6,7 +6,7 @@ between them, on configs written here from one description so the settings stay 
         /alive.html for "I'm alive!", checkinterval 2, checktimeout 10, fallback, quiescent no)
   many  one service with 100 reals (50 addresses on each real's namespace), checked every 1 s
 and prints one table: resident memory, start -> all reals programmed, death -> removal, and CPU
-seconds over 60 s of checking 100 reals. Numbers are compared with the issue's targets, never
+seconds over 60 s of checking 100 reals. Numbers are compared with the targets set for the daemon, never
 asserted. The kernel table is read from /proc/<pid>/net/ip_vs of a process in the director
 namespace (what `ipvsadm -Sn` shows, without a fork per poll, so the 20 ms polls do not load
 the emulator); the final table of each run is also checked with `ipvsadm -Sn`.
@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 WORK = Path("/tmp/perf")
 VIP = "10.0.0.100"                 # the seed's VIP (ldirectord.cf: virtual=10.0.0.100:80)
-CPU_WINDOW_S = float(os.environ.get("PERF_CPU_WINDOW_S", "60"))  # issue 4: "over 60 s"
+CPU_WINDOW_S = float(os.environ.get("PERF_CPU_WINDOW_S", "60"))  # CPU per check measured "over 60 s"
 DETECT_SAMPLES = int(os.environ.get("PERF_DETECT_SAMPLES", "4"))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -52,7 +52,7 @@ class Svc:
 
 
 def seed_services() -> list[Svc]:
-    """The seed's ldirectord.cf (lvs-howto ch. 3): checkinterval=2, checktimeout=10."""
+    """The seed's ldirectord.cf (LVS-HOWTO ch. 3, docs/reference/models.md#the-seed-thread): checkinterval=2, checktimeout=10."""
     return [Svc(p, s, (f"10.0.0.10:{p}", f"10.0.0.20:{p}"), 2, 10, f"127.0.0.1:{p}")
             for p, s in ((80, "http"), (443, "https"))]
 

@@ -1,4 +1,4 @@
-"""Calibration of the bench's memory model against a real kernel (issue 6, item 5).
+"""Calibration of the bench's memory model against a real kernel (docs/reference/models.md#size-of-one-connection-entry).
 
 Opens N real TCP connections through an LVS-DR service in the guest (Debian 6.1 x86-64,
 booted with slab_nomerge so ip_vs_conn has a slab cache of its own) and measures what one

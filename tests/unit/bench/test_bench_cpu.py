@@ -23,7 +23,7 @@ def test_calibration_reproduces_laforge_and_the_seed():
 
 
 def test_the_calibration_box_costs_7800_cycles_per_routed_packet():
-    # models.md 5: 34,000 pps on 266 MHz = 7,824 cycles (29.4 us)
+    # docs/reference/models.md#reference-boxes: 34,000 pps on 266 MHz = 7,824 cycles (29.4 us)
     wrap = box_costs(CAT.box("wrap"), CAL)
     assert wrap.capacity_pps == pytest.approx(34_000)
     assert 266e6 / wrap.capacity_pps == pytest.approx(7_824, abs=1)

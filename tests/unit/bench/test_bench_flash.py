@@ -1,4 +1,4 @@
-"""Flash life through the bench: models.md 6 examples 7-10, and that the model is the agent's."""
+"""Flash life through the bench: docs/reference/models.md#worked-examples 7-10, and that the model is the agent's."""
 import pytest
 
 import bench.cmd.flash

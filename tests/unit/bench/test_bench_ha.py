@@ -1,4 +1,4 @@
-"""Pair reliability: models.md 6 example 11, 4.1 cross-checks, 4.2 repairable 1oo2."""
+"""Pair reliability: docs/reference/models.md#worked-examples example 11, #beta-factor-and-mgl cross-checks, #repairable-pair 1oo2."""
 import pytest
 
 from bench.errors import BenchError
@@ -23,7 +23,7 @@ def test_mgl_three_units_and_its_beta_limit():
 
 
 def test_fta_studio_2oo3_cross_check():
-    # beta-factor 2oo3: P ~ beta p + 3 (1 - beta)^2 p^2 = 5.27e-5 (models.md 4.1)
+    # beta-factor 2oo3: P ~ beta p + 3 (1 - beta)^2 p^2 = 5.27e-5 (docs/reference/models.md#beta-factor-and-mgl)
     assert two_of_three(1e-3, 0.05, 1.0) == pytest.approx(5.27e-5, rel=1e-3)
 
 

@@ -1,4 +1,4 @@
-"""Receive livelock: models.md 6 example 6 and the shared-IRQ example of models.md 2.4."""
+"""Receive livelock: docs/reference/models.md#worked-examples example 6 and the shared-IRQ example of docs/reference/models.md#shared-irq-lines."""
 import math
 
 import pytest

@@ -1,4 +1,4 @@
-"""IPVS memory: models.md 6 examples 2-4, slab rounding (models.md 1.2), templates, fit."""
+"""IPVS memory: docs/reference/models.md#worked-examples examples 2-4, slab rounding (docs/reference/models.md#slab-rounding), templates, fit."""
 import pytest
 
 from bench.catalog import load_catalog
@@ -38,7 +38,7 @@ def test_slab_rounding_reproduces_models_md_1_2():
     i386 = entry_size(CAT.kernels["modern-i386"], 16)
     assert i386.object_bytes == 192 and i386.objects_per_page == 21
     # a kernel built for 128-byte lines (Pentium 4) pads the 192 B entry to 256 B: one
-    # candidate for the thread's implied 256 B (models.md 1.2)
+    # candidate for the thread's implied 256 B (docs/reference/models.md#slab-rounding)
     assert entry_size(CAT.kernels["modern-i386"], 128).object_bytes == 256
     old = entry_size(CAT.kernels["2.4-i386"], 32)
     assert old.object_bytes == 128 and old.objects_per_page == 30      # ~136 B effective

@@ -1,4 +1,4 @@
-"""The seed thread's figures come out of the models (models.md 0, issue acceptance)."""
+"""The seed thread's figures come out of the models (docs/reference/models.md#the-seed-thread)."""
 import pytest
 
 from bench.catalog import load_catalog

@@ -18,8 +18,8 @@ def test_net4801_is_enough_for_the_seed_workload_and_names_its_limit():
     assert s.verdict == "ok"
     assert s.limiting in ("cpu", "memory", "nic")
     assert s.limiting == max(s.utilisation, key=s.utilisation.get)
-    assert s.utilisation["cpu"] < 0.07          # models.md 5: "<~ 7% CPU"
-    assert 5e6 < s.memory_bytes < 18e6          # models.md 5: "~5-18 MB of IPVS memory"
+    assert s.utilisation["cpu"] < 0.07          # docs/reference/models.md#reference-boxes: "<~ 7% CPU"
+    assert 5e6 < s.memory_bytes < 18e6          # docs/reference/models.md#reference-boxes: "~5-18 MB of IPVS memory"
 
 
 def test_verdict_thresholds():

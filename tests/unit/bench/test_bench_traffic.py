@@ -1,4 +1,4 @@
-"""Traffic model: models.md 6 examples 1 and 5, TCP packet counting, edge cases."""
+"""Traffic model: docs/reference/models.md#worked-examples examples 1 and 5, TCP packet counting, edge cases."""
 import pytest
 
 from bench.errors import BenchError
@@ -22,7 +22,7 @@ def test_reference_workload_counts_tcp_packets():
     assert t.conns_per_s == 300
     assert t.packets_per_conn_in == CONTROL_IN + 1 + 1
     assert t.packets_per_conn_out == CONTROL_OUT + 1
-    assert t.pps_in == 300 * t.packets_per_conn_in       # models.md 5: ~1,800 inbound pps
+    assert t.pps_in == 300 * t.packets_per_conn_in       # docs/reference/models.md#reference-boxes: ~1,800 inbound pps
     assert t.pps_out == 0                                # DR: replies bypass the director
     assert t.bps_in == pytest.approx(300 * (t.packets_per_conn_in * HEADER_BYTES + 350) * 8)
 

@@ -76,7 +76,7 @@ def test_first_round_runs_at_once_and_in_parallel(engine, silent):
 
 def test_a_hung_check_never_delays_another(engine, silent, servers):
     """A real that accepts and never answers is failed at its timeout while a healthy check
-    on the same loop keeps its 0.2 s schedule (issue 4, acceptance 2)."""
+    on the same loop keeps its 0.2 s schedule (docs/design.md#the-daemon)."""
     healthy = Target("127.0.0.1", servers["http"])
     engine.add("hung", silent, negotiate(request="/alive", timeout=1.0, interval=60))
     engine.add("healthy", healthy, negotiate(request="/alive", timeout=1.0, interval=0.2))

@@ -1,4 +1,4 @@
-"""Memory, file descriptors and children stay flat over 10,000 check cycles (issue 4).
+"""Memory, file descriptors and children stay flat over 10,000 check cycles (docs/design.md#the-daemon).
 
 How: run checks back to back (intervals of a millisecond) against the loopback servers and
 compare the process after the first cycles with the process after the last ones: the number

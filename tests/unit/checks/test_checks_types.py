@@ -1,5 +1,5 @@
 """Every check type passes against a healthy loopback server and fails, with a reason a
-person can read, against a broken one (issue 4, acceptance: each check type and service)."""
+person can read, against a broken one (docs/config.md#health-checks: each check type and service)."""
 import os
 import time
 from pathlib import Path

@@ -1,5 +1,5 @@
 """The external tree itself: symbols exist in Buildroot 2026.08, each board asks for the CPU,
-toolchain, kernel and console firmware.md says it needs, and the card layout is the same."""
+toolchain, kernel and console docs/reference/firmware.md says it needs, and the card layout is the same."""
 import os
 import re
 from pathlib import Path
@@ -12,10 +12,10 @@ from firmware.check.dotconfig import read
 
 REPO = Path(__file__).resolve().parents[3]
 EXT = REPO / "firmware" / "buildroot"
-SYMBOLS = REPO.parent / "shared" / "data" / "buildroot-2026.08-symbols.tsv"
+SYMBOLS = REPO / "firmware" / "check" / "buildroot-2026.08-symbols.tsv"
 DEFCONFIGS = sorted((EXT / "configs").glob("*_defconfig"))
 
-# firmware.md §0.6 (CPU), §0.7 (toolchain), §0.9 (console), §2.2 (kernel CPU symbol)
+# docs/reference/firmware.md#cpu-flags-per-board (CPU), #toolchains, #console-speeds, #drivers-per-board (kernel CPU symbol)
 BOARDS = {
     "soekris_net4501": dict(cpu="BR2_x86_i486", kcpu="MELAN", baud="19200", internal=True),
     "soekris_net4801": dict(cpu="BR2_x86_pentium_mmx", kcpu="MGEODEGX1", baud="19200",
@@ -85,7 +85,7 @@ def test_board_asks_for_what_firmware_md_says(board):
 
 @pytest.mark.parametrize("dc", DEFCONFIGS, ids=lambda p: p.name)
 def test_pinned_kernel_still_has_the_cpu(dc):
-    """Linux 7.1 removed MELAN (firmware.md §0.2): every board pins an older kernel."""
+    """Linux 7.1 removed MELAN (docs/reference/firmware.md#linux-71-drops-the-elan): every board pins an older kernel."""
     ver = values(dc)["BR2_LINUX_KERNEL_CUSTOM_VERSION_VALUE"]
     major, minor = (int(x) for x in ver.split(".")[:2])
     assert (major, minor) <= (7, 0), ver

@@ -1,4 +1,4 @@
-"""The flash lifetime model against reference/models.md §6 worked examples 7-10 and its rules."""
+"""The flash lifetime model against docs/reference/models.md#worked-examples 7-10 and its rules."""
 import math
 
 import pytest
@@ -67,7 +67,7 @@ def test_heat_derates_endurance_and_cool_gives_no_credit():
 
 
 def test_seed_23_days_is_about_20_s_hot_interval_at_100k():
-    # models.md §0/§3.4: 23 d corresponds to T_hot = 19.9 s at E = 1e5, 199 s at E = 1e4.
+    # docs/reference/models.md#the-seed-thread, #what-linux-writes-cost: 23 d corresponds to T_hot = 19.9 s at E = 1e5, 199 s at E = 1e4.
     assert round(lifetime(1, capacity_bytes=CARD, endurance_cycles=1e5, wear_leveling="none",
                           hot_interval_s=19.9).days) == 23
     assert round(lifetime(1, capacity_bytes=CARD, endurance_cycles=1e4, wear_leveling="none",

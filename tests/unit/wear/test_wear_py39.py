@@ -1,4 +1,4 @@
-"""lvslite wear must run on Python 3.9 with the standard library alone (issue 5).
+"""lvslite wear must run on Python 3.9 with the standard library alone (docs/design.md#rules).
 
 Static: tests/unit/test_py39.py (the 3.9 grammar, for every lvslite module).
 Runtime: the report runs in an isolated interpreter without

@@ -34,9 +34,6 @@ FORBIDDEN = [
 PUBLIC_ISSUE = re.compile(r"(github\.com/|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[0-9]+|"
                           r"keepalived|ldirectord|resource-agents|pyroute2|kubernetes|"
                           r"Kconfiglib|kube-)", re.I)
-# Files whose offending lines someone else owns; strict xfail, so the entry must go when
-# they are fixed. README.md: the lead rewrites lines 8 and 43.
-PENDING = {"README.md": "README.md is being rewritten by the lead (lines 8 and 43)"}
 
 SECTION_CITE = re.compile(r"\b(models|firmware|emulator|control-planes)\.md,?\s*"
                           r"(§|section\s+[0-9]|[0-9]+(\.[0-9]+)*\b)")
@@ -79,17 +76,10 @@ def offending(path):
 def test_no_tracked_file_points_outside_the_repository():
     bad = []
     for path in tracked():
-        if path == SELF or path in PENDING:
+        if path == SELF:
             continue
         bad += offending(path)
     assert not bad, "references that do not exist in a clone:\n" + "\n".join(bad)
-
-
-@pytest.mark.parametrize("path", sorted(PENDING))
-def test_pending_files(path):
-    if offending(path):
-        pytest.xfail(PENDING[path])
-    pytest.fail(f"{path} is clean now: remove it from PENDING in {SELF}")
 
 
 def test_no_section_number_citations_of_reference_pages():

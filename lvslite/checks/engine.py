@@ -26,7 +26,7 @@ import selectors
 import time
 
 from lvslite.checks.probe import POLL, Failed
-from lvslite.checks.spec import CheckError, Result, identity
+from lvslite.checks.spec import Result, identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -78,7 +78,7 @@ class Engine:
 
         Adding a key again with the same target and spec changes nothing (its schedule and
         last result are kept: a reload that does not touch a check does not restart it); with
-        a different one it replaces the old check. Raises CheckError if the spec cannot run.
+        a different one it replaces the old check.
         """
         ident = identity(target, spec)
         old = self._owner.get(key)
@@ -275,11 +275,16 @@ class Engine:
 
 
 def _probe_fn(spec: CheckSpec):
-    name = spec.probe_module()
+    """The probe of spec's module. A module that cannot be imported (a stripped image) makes
+    a probe that fails every run with the reason, logged: the other checks run on."""
     try:
-        return importlib.import_module(f"lvslite.checks.{name}").probe
+        return importlib.import_module(f"lvslite.checks.{spec.probe_module()}").probe
     except ImportError as exc:
-        raise CheckError(f"check.type: {spec.type!r} cannot run here ({exc})") from None
+        reason = str(exc)
+
+        def cannot_run(target: Target, spec: CheckSpec):
+            raise ImportError(reason)
+        return cannot_run
 
 
 def _crash(job: _Job, exc: BaseException) -> str:

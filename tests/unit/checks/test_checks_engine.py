@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from checks_util import collect, open_fds
+from checks_util import collect, open_fds, spec_of
 from lvslite.checks import engine as engine_mod
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckSpec, Result, Target
@@ -53,7 +53,7 @@ def accepting():
 
 
 def negotiate(**kw):
-    return CheckSpec.from_dict(dict(type="negotiate", service="http", **kw))
+    return spec_of(dict(type="negotiate", service="http", **kw))
 
 
 def run_for(engine, seconds):
@@ -201,6 +201,23 @@ def test_a_probe_raising_is_reported_not_fatal(engine, monkeypatch, caplog):
     assert got["bad"] == Result(False, "check error: RuntimeError: bug in a check",
                                 got["bad"].duration, got["bad"].finished_at)
     assert "crashed" in caplog.text
+
+
+def test_a_check_module_that_cannot_be_imported_fails_its_runs_not_add(engine, monkeypatch,
+                                                                        caplog):
+    real_import = engine_mod.importlib.import_module
+
+    def stripped(name):
+        if name == "lvslite.checks.ping":
+            raise ModuleNotFoundError("No module named 'lvslite.checks.ping'")
+        return real_import(name)
+    monkeypatch.setattr(engine_mod.importlib, "import_module", stripped)
+    engine.add("ping", Target("127.0.0.1"), CheckSpec(type="ping", interval=60))
+    engine.add("none", Target("127.0.0.1"), CheckSpec(type="none", interval=60))
+    got = collect(engine, ["ping", "none"])
+    assert (got["ping"].ok, got["ping"].reason) == \
+        (False, "check error: ImportError: No module named 'lvslite.checks.ping'")
+    assert got["none"].ok and "crashed" in caplog.text
 
 
 def test_runs_follow_the_interval_without_drift(engine, servers):

@@ -22,7 +22,7 @@ import time
 
 from lvslite.atomic import write_atomically
 from lvslite.checks.engine import Engine
-from lvslite.checks.spec import CheckError, CheckSpec, Target
+from lvslite.checks.spec import CheckSpec, Target
 from lvslite.checks.state import INITIAL, Health, update
 from lvslite.effective import effective_table
 from lvslite.model import Config, RealKey, ServiceKey, Table
@@ -45,10 +45,10 @@ SYSCTLS = {"net/ipv4/vs/expire_nodest_conn": "1",
 
 
 def check_plan(config: Config) -> Dict[Key, Tuple[Target, CheckSpec]]:
-    """Every real's check: what to probe and how. Raises CheckError for one that cannot run."""
+    """Every real's check: what to probe and how (the config's spec; None = the default)."""
     plan: Dict[Key, Tuple[Target, CheckSpec]] = {}
     for sc in config.services:
-        spec = CheckSpec.from_dict(sc.check, where=f"{sc.path}.check" if sc.path else "check")
+        spec = sc.check if sc.check is not None else CheckSpec()
         for real in sc.service.reals:
             port = spec.port if spec.port is not None else real.key.port
             plan[(sc.service.key, real.key)] = (Target(real.key.address, port), spec)
@@ -96,7 +96,7 @@ class Daemon:
 
     # ------------------------------------------------------------------ configuration
     def load_config(self) -> None:
-        """Load (or reload) the config; raises ConfigError/CheckError and changes nothing."""
+        """Load (or reload) the config; raises ConfigError and changes nothing."""
         config = self._load(self.config_path)
         plan = check_plan(config)
         for key in [k for k in self.plan if k not in plan]:
@@ -116,7 +116,7 @@ class Daemon:
         from lvslite.config import ConfigError
         try:
             self.load_config()
-        except (ConfigError, CheckError) as exc:
+        except ConfigError as exc:
             for line in str(exc).splitlines():
                 log.error("reload refused, still running the previous config: %s", line)
             return False

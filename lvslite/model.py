@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from operator import itemgetter
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotation names only
+    from lvslite.checks.spec import CheckSpec
+
 PROTOCOLS = ("tcp", "udp", "sctp")
 FORWARDS = ("gate", "masq", "ipip")
 # docs/config.md#services: every scheduler the kernel ships (ip_vs_<name>.ko).
@@ -139,8 +143,9 @@ class ServiceConfig:
     __slots__ = ("service", "fallback", "quiescent", "check", "path", "depool_threshold")
 
     def __init__(self, service: VirtualService, fallback: Real | None = None,
-                 quiescent: bool = False, check: dict | None = None, path: str = "",
+                 quiescent: bool = False, check: CheckSpec | None = None, path: str = "",
                  depool_threshold: float = 0.0) -> None:
+        # check: the health check (lvslite.checks.spec.CheckSpec); None = the default one.
         # path: the JSON path of this service, e.g. "services[1]", for messages.
         # depool_threshold: never take out more reals than would leave fewer than this
         # fraction in (0 = off).

@@ -23,3 +23,9 @@ perf: setup vm-prepare
 	fi
 	LVSLITE_VM_OUT=$(CURDIR)/.cache/vm/run-perf $(VPY) tests/vm/perf_daemon.py \
 	  --out $(CURDIR)/out/perf/daemon.txt
+
+# Reload latency (host only, no emulator): SIGHUP to the first check result handled by a real
+# Daemon at 100/1000/4000 reals, this engine and 92892c7's. Prints a table, asserts nothing.
+.PHONY: perf-reload
+perf-reload: setup
+	$(VPY) tests/bench/reload_latency.py

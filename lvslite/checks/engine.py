@@ -15,7 +15,9 @@ every owner. Timers use time.monotonic().
 
 Memory stays flat: the engine holds, per distinct check, one job, at most one running probe,
 the last Result and at most three heap entries (next start, deadline, poll); results are
-handed out and forgotten.
+handed out and forgotten. Removing a check is O(1): its job is marked dead and its heap entries
+are skipped when they come up, and the heap is rebuilt without them only once they outnumber
+the live ones (amortised O(1) a removal; the heap never holds more dead entries than live).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import selectors
 import time
 
 from lvslite.checks.probe import POLL, Failed
-from lvslite.checks.spec import CheckError, Result, identity
+from lvslite.checks.spec import Result, identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -40,7 +42,8 @@ _START, _DEADLINE, _POLL = 0, 1, 2
 class _Job:
     """One distinct check: its schedule, its running probe, its owners and last result."""
     __slots__ = ("target", "spec", "probe_fn", "owners", "due", "probe", "wait", "fd",
-                 "events", "what", "started", "deadline", "deadline_queued", "last", "dead")
+                 "events", "what", "started", "deadline", "deadline_queued", "last", "dead",
+                 "queued")
 
     def __init__(self, target: Target, spec: CheckSpec, probe_fn) -> None:
         self.target = target
@@ -58,6 +61,7 @@ class _Job:
         self.deadline_queued = False
         self.last: Optional[Result] = None
         self.dead = False       # removed: its heap entries are ignored
+        self.queued = 0         # its entries in the heap
 
 
 class Engine:
@@ -68,6 +72,7 @@ class Engine:
         self._jobs: Dict[Tuple[Target, CheckSpec], _Job] = {}
         self._owner: Dict[Hashable, Tuple[Target, CheckSpec]] = {}
         self._heap: list = []            # (when, seq, kind, job, wait number for _POLL)
+        self._dead = 0                   # heap entries of removed jobs, not yet popped
         self._seq = itertools.count()
         self._out: List[Tuple[Hashable, Result]] = []
 
@@ -78,7 +83,7 @@ class Engine:
 
         Adding a key again with the same target and spec changes nothing (its schedule and
         last result are kept: a reload that does not touch a check does not restart it); with
-        a different one it replaces the old check. Raises CheckError if the spec cannot run.
+        a different one it replaces the old check.
         """
         ident = identity(target, spec)
         old = self._owner.get(key)
@@ -103,20 +108,25 @@ class Engine:
         ident = self._owner.pop(key, None)
         if ident is None:
             return
-        self._out = [kr for kr in self._out if kr[0] != key]
+        if self._out:
+            self._out = [kr for kr in self._out if kr[0] != key]
         job = self._jobs[ident]
         job.owners.remove(key)
         if job.owners:
             return
         del self._jobs[ident]
         job.dead = True
+        job.last = None
         if job.probe is not None:
             self._unregister(job)
             self._close_probe(job)
-        # Drop its timers now rather than when they fall due: a reload that removes many
-        # checks must not leave their jobs (and last results) alive for an interval.
-        self._heap = [entry for entry in self._heap if entry[3] is not job]
-        heapq.heapify(self._heap)
+        # Its heap entries stay until they come up (skipped then) or until the dead ones
+        # outnumber the live ones: then one rebuild drops them all.
+        self._dead += job.queued
+        if 2 * self._dead > len(self._heap):
+            self._heap = [entry for entry in self._heap if not entry[3].dead]
+            heapq.heapify(self._heap)
+            self._dead = 0
 
     def step(self, max_wait: float = 1.0) -> List[Tuple[Hashable, Result]]:
         """Wait at most `max_wait` seconds for I/O or a timer, run what is due, and return
@@ -154,25 +164,29 @@ class Engine:
         """Sizes of everything the engine holds, for the status file and the leak test."""
         return {"owners": len(self._owner), "checks": len(self._jobs),
                 "running": sum(1 for j in self._jobs.values() if j.probe is not None),
-                "timers": len(self._heap), "fds": len(self._sel.get_map())}
+                "timers": len(self._heap) - self._dead, "fds": len(self._sel.get_map())}
 
     def close(self) -> None:
         """Stop every check (sockets closed, children killed) and the selector."""
         for key in list(self._owner):
             self.remove(key)
         self._heap.clear()
+        self._dead = 0
         self._sel.close()
 
     # ------------------------------------------------------------------ internals
 
     def _push(self, when: float, kind: int, job: _Job, tag: int) -> None:
         heapq.heappush(self._heap, (when, next(self._seq), kind, job, tag))
+        job.queued += 1
 
     def _timers(self, now: float) -> None:
         heap = self._heap
         while heap and heap[0][0] <= now:
             _, _, kind, job, tag = heapq.heappop(heap)
+            job.queued -= 1
             if job.dead:
+                self._dead -= 1
                 continue
             if kind == _START:
                 if job.probe is None:
@@ -275,11 +289,16 @@ class Engine:
 
 
 def _probe_fn(spec: CheckSpec):
-    name = spec.probe_module()
+    """The probe of spec's module. A module that cannot be imported (a stripped image) makes
+    a probe that fails every run with the reason, logged: the other checks run on."""
     try:
-        return importlib.import_module(f"lvslite.checks.{name}").probe
+        return importlib.import_module(f"lvslite.checks.{spec.probe_module()}").probe
     except ImportError as exc:
-        raise CheckError(f"check.type: {spec.type!r} cannot run here ({exc})") from None
+        reason = str(exc)
+
+        def cannot_run(target: Target, spec: CheckSpec):
+            raise ImportError(reason)
+        return cannot_run
 
 
 def _crash(job: _Job, exc: BaseException) -> str:

@@ -1,11 +1,13 @@
 """What a check is (CheckSpec), what it is aimed at (Target), what it found (Result).
 
-Values only, no I/O. `CheckSpec.from_dict` turns the config's `check` object, already
-validated by lvslite.config.checks, into a spec with every default filled in: the defaults live
-here and nowhere else. Specs are immutable and hashable so identical checks of the same real,
-configured by several services, can be run once (identity() below). They are tuples with named
-fields (lvslite.model.Record), not dataclasses: the daemon imports this module on every box,
-and dataclasses (with the `inspect` it pulls in) and typing cost it over a megabyte of RSS.
+Values only, no I/O. TYPES and SERVICES below define every check type: the keys it takes and
+the module that runs it; the defaults are CheckSpec's. The config validator
+(lvslite.config.checks) reads a `check` object against them and builds the CheckSpec, so a
+config that loaded holds checks that can run: nothing re-validates them. Specs are immutable
+and hashable so identical checks of the same real, configured by several services, can be run
+once (identity() below). They are tuples with named fields (lvslite.model.Record), not
+dataclasses: the daemon imports this module on every box, and dataclasses (with the
+`inspect` it pulls in) and typing cost it over a megabyte of RSS.
 """
 from __future__ import annotations
 
@@ -15,21 +17,50 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Optional, Tuple
 
-# The check types, negotiate services and defaults of docs/config.md#health-checks.
-TYPES = ("connect", "negotiate", "external", "ping", "none")
-SERVICES = ("http", "https", "tcp")
+# The defaults of docs/config.md#health-checks.
 DEFAULT_TYPE = "connect"
 DEFAULT_SERVICE = "http"        # our choice: the service every example config uses
-DEFAULT_STATUS = ((200, 399),)  # status default 200-399 (docs/config.md#health-checks)
-DEFAULT_INTERVAL = 5.0          # interval default 5 s (docs/config.md#health-checks)
-DEFAULT_TIMEOUT = 3.0           # timeout default 3 s (docs/config.md#health-checks)
-DEFAULT_RISE = 1                # rise default 1 (docs/config.md#health-checks)
-DEFAULT_FALL = 1                # fall default 1 (docs/config.md#health-checks)
-DEFAULT_HTTP_REQUEST = "/"      # our choice: the site root when no request is given
+DEFAULT_STATUS = ((200, 399),)  # status default 200-399
+DEFAULT_INTERVAL = 5.0          # interval default 5 s
+DEFAULT_TIMEOUT = 3.0           # timeout default 3 s
+DEFAULT_RISE = 1                # rise default 1
+DEFAULT_FALL = 1                # fall default 1
 
 
-class CheckError(ValueError):
-    """A check cannot be built from what it was given; the message names the key and the fix."""
+class Kind(Record):
+    """One check type, or one service of `negotiate`: what it takes and what runs it."""
+    __slots__ = ()
+    _fields = ("keys", "probe", "request")
+    # keys:    the `check` keys it takes besides "type"; any other is a config error
+    # probe:   the module lvslite.checks.<probe> that runs it ("" = its service's)
+    # request: what is requested when the config gives no (or an empty) request
+
+    def __new__(cls, keys: Tuple[str, ...], probe: str = "", request: Optional[str] = None):
+        return tuple.__new__(cls, (keys, probe, request))
+
+
+_TIMING = ("interval", "timeout", "rise", "fall")
+_NEGOTIATE = ("service", "request", "receive", "virtualhost", "status", "verify",
+              "port") + _TIMING
+
+
+def _negotiate_without(*keys: str) -> Tuple[str, ...]:
+    return tuple(k for k in _NEGOTIATE if k not in keys)
+
+
+TYPES = {
+    "connect": Kind(("port",) + _TIMING, "connect"),
+    "negotiate": Kind(_NEGOTIATE),
+    "external": Kind(("command", "port") + _TIMING, "external"),
+    "ping": Kind(_TIMING, "ping"),
+    "none": Kind((), "none"),
+}
+# The site root when an http(s) check names no request (our choice); tcp sends nothing then.
+SERVICES = {
+    "http": Kind(_negotiate_without("verify"), "http", "/"),
+    "https": Kind(_NEGOTIATE, "http", "/"),
+    "tcp": Kind(_negotiate_without("virtualhost", "status", "verify"), "tcpchat"),
+}
 
 
 class Target(Record):
@@ -84,74 +115,19 @@ class CheckSpec(Record):
         return tuple.__new__(cls, (type, service, request, receive, virtualhost, status, verify,
                                    command, port, interval, timeout, rise, fall))
 
-    @classmethod
-    def from_dict(cls, d: Optional[dict], where: str = "check") -> "CheckSpec":
-        """The spec for a validated `check` object (None or {} = a default connect check).
-
-        Keys a type does not use are left at their defaults so equal checks compare equal.
-        Raises CheckError only for what validation cannot see (an external check without a
-        command) or for a dict that skipped validation.
-        """
-        d = dict(d or {})
-        ctype = d.get("type", DEFAULT_TYPE)
-        if ctype not in TYPES:
-            raise CheckError(f"{where}.type: {ctype!r} is not a check type "
-                             f"(one of {', '.join(TYPES)})")
-        service = None
-        request = d.get("request")
-        if ctype == "negotiate":
-            service = d.get("service", DEFAULT_SERVICE)
-            if service not in SERVICES:
-                raise CheckError(f"{where}.service: {service!r} is not a negotiate service "
-                                 f"(one of {', '.join(SERVICES)})")
-            if service != "tcp" and not request:
-                request = DEFAULT_HTTP_REQUEST
-        command: Tuple[str, ...] = ()
-        if ctype == "external":
-            raw = d.get("command")
-            command = (raw,) if isinstance(raw, str) else tuple(raw or ())
-            if not command or not all(isinstance(w, str) and w for w in command):
-                raise CheckError(f"{where}.command: missing or empty (an external check "
-                                 f'needs a program, e.g. ["/usr/local/bin/check-db"])')
-        try:
-            return cls(
-                type=ctype, service=service, request=request, receive=d.get("receive"),
-                virtualhost=d.get("virtualhost"),
-                status=parse_status(d["status"]) if "status" in d else DEFAULT_STATUS,
-                verify=bool(d.get("verify", False)), command=command, port=d.get("port"),
-                interval=float(d.get("interval", DEFAULT_INTERVAL)),
-                timeout=float(d.get("timeout", DEFAULT_TIMEOUT)),
-                rise=int(d.get("rise", DEFAULT_RISE)), fall=int(d.get("fall", DEFAULT_FALL)))
-        except (TypeError, ValueError) as exc:
-            raise CheckError(f"{where}: {exc} (run `lvslite check` on the config)") from None
-
     def probe_module(self) -> str:
         """The module (lvslite.checks.<name>) that runs this spec."""
         if self.type == "negotiate":
-            return "tcpchat" if self.service == "tcp" else "http"
-        return self.type
-
-
-def parse_status(value: object) -> Tuple[Tuple[int, int], ...]:
-    """200, "200-399" or a list of those -> sorted ((lo, hi), ...)."""
-    items = value if isinstance(value, list) else [value]
-    ranges = []
-    for item in items:
-        if isinstance(item, int) and not isinstance(item, bool):
-            ranges.append((item, item))
-            continue
-        lo, _, hi = str(item).partition("-")
-        ranges.append((int(lo), int(hi or lo)))
-    if not ranges:
-        raise ValueError("status is empty")
-    return tuple(sorted(set(ranges)))
+            return SERVICES[self.service or DEFAULT_SERVICE].probe
+        return TYPES[self.type].probe
 
 
 def identity(target: Target, spec: CheckSpec) -> Tuple[Target, CheckSpec]:
     """What makes two checks the same probe: the address and port actually probed and the
     spec minus what only the owner uses (rise/fall feed the owner's state machine, not the
-    probe). Ping and none ignore ports. Equal identities are run once and shared."""
-    if spec.type in ("ping", "none"):
+    probe). A type that takes no port (ping, none) ignores it. Equal identities are run once
+    and shared."""
+    if "port" not in TYPES[spec.type].keys:
         port = 0
     else:
         port = spec.port or target.port

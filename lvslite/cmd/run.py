@@ -41,7 +41,6 @@ def setup_logging(where: str) -> None:
 
 
 def run(args) -> int:
-    from lvslite.checks.spec import CheckError
     from lvslite.config import ConfigError
     from lvslite.daemon import SYSCTLS, Daemon, install_signals, set_sysctls
     from lvslite.ipvs import IPVSError, open_backend
@@ -51,7 +50,7 @@ def run(args) -> int:
     daemon = Daemon(path, None, state_dir="")
     try:
         daemon.load_config()
-    except (ConfigError, CheckError) as exc:
+    except ConfigError as exc:
         error(str(exc))
         return EXIT_INVALID
     try:

@@ -1,38 +1,38 @@
-"""A service's `check` object: which keys each check type takes, their types and ranges.
+"""A service's `check` object to a lvslite.checks.spec.CheckSpec: types, ranges, defaults.
 
-Validation only; the checkers themselves (lvslite/checks/) are built from the dict this returns and
-own the defaults of everything but `type`. A key that the chosen type would not use is an
+Which keys each check type (and each service of `negotiate`) takes, and the defaults, are
+lvslite.checks.spec's TYPES, SERVICES and CheckSpec; this reads a `check` object against them
+and reports every problem with its JSON path. A key that the chosen type would not use is an
 error, like an unknown key: a typo must never silently do nothing. To add a check type or a
-key, extend TYPES, KEYS, USED_BY (and a reader in `check`).
+key, extend spec.TYPES (and CheckSpec, and a reader in `check`).
 """
 from __future__ import annotations
 
 import re
 
+from lvslite.checks.spec import (DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE, DEFAULT_SERVICE,
+                                 DEFAULT_STATUS, DEFAULT_TIMEOUT, DEFAULT_TYPE, SERVICES, TYPES,
+                                 CheckSpec)
 from lvslite.config.errors import kind, show
 from lvslite.config.fields import (INVALID, Collector, boolean, choice, integer, join, number,
                                    obj, string)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
-    from typing import Optional
+    from typing import Optional, Tuple
 
-# docs/config.md#health-checks.
-TYPES = ("connect", "negotiate", "external", "ping", "none")
-DEFAULT_TYPE = "connect"
-SERVICES = ("http", "https", "tcp")
-KEYS = ("type", "service", "request", "receive", "virtualhost", "status", "verify", "command",
-        "port", "interval", "timeout", "rise", "fall")
-_PROBES = ("connect", "negotiate", "external", "ping")
-USED_BY = {
-    "service": ("negotiate",), "request": ("negotiate",), "receive": ("negotiate",),
-    "virtualhost": ("negotiate",), "status": ("negotiate",), "verify": ("negotiate",),
-    "command": ("external",), "port": ("connect", "negotiate", "external"),
-    "interval": _PROBES, "timeout": _PROBES, "rise": _PROBES, "fall": _PROBES,
-}
-# Keys of `negotiate` that only some services use.
-SERVICE_ONLY = {"virtualhost": ("http", "https"), "status": ("http", "https"),
-                "verify": ("https",)}
+KEYS = CheckSpec._fields
+
+
+def _takers(kinds: dict, key: str) -> tuple:
+    """The names in `kinds` (TYPES or SERVICES) that take `key`."""
+    return tuple(name for name, k in kinds.items() if key in k.keys)
+
+
+USED_BY = {key: _takers(TYPES, key) for key in KEYS[1:]}
+# Keys of `negotiate` that only some of its services take -> those services.
+SERVICE_ONLY = {key: _takers(SERVICES, key) for key in TYPES["negotiate"].keys
+                if len(_takers(SERVICES, key)) < len(SERVICES)}
 # Names other tools use (ldirectord's checktype, keepalived's *_CHECK) -> ours.
 TYPE_ALIASES = {"tcp": "connect", "tcp_check": "connect", "http": "negotiate",
                 "https": "negotiate", "http_get": "negotiate", "ssl_get": "negotiate",
@@ -49,8 +49,8 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?\Z|\[[0-9A-Fa-f:.]+\](?::[0-
 _STATUS = re.compile(r"([0-9]{3})(?:-([0-9]{3}))?\Z")
 
 
-def check(c: Collector, value: object, path: str) -> Optional[dict]:
-    """The validated check object (a new dict, `type` filled in), or None if it is wrong."""
+def check(c: Collector, value: object, path: str) -> Optional[CheckSpec]:
+    """The check `value` describes, every default filled in, or None if it is wrong."""
     o = obj(c, value, path, KEYS, EXPECTED)
     if o is None:
         return None
@@ -87,32 +87,41 @@ def check(c: Collector, value: object, path: str) -> Optional[dict]:
     if isinstance(host, str) and not _HOST.match(host):
         c.add(join(path, "virtualhost"), f"{show(host)} is not a host name",
               "a name like www.example.com, optionally with :PORT")
-    if "status" in o:
-        _status(c, o["status"], join(path, "status"))
-    boolean(c, o, "verify", path, None)
+    status = _status(c, o["status"], join(path, "status")) if "status" in o else \
+        DEFAULT_STATUS
+    verify = boolean(c, o, "verify", path, False)
+    command: Tuple[str, ...] = ()
     if "command" in o:
-        _command(c, o["command"], join(path, "command"))
+        command = _command(c, o["command"], join(path, "command"))
     elif ctype == "external":
         c.add(join(path, "command"), "an external check needs a command",
               'a command: "/usr/local/bin/check-db" or ["/usr/bin/check", "--quick"]')
-    integer(c, o, "port", path, 1, 65535, None)
-    number(c, o, "interval", path, 0, MAX_SECONDS, None, " seconds", lo_open=True)
-    number(c, o, "timeout", path, 0, MAX_SECONDS, None, " seconds", lo_open=True)
-    integer(c, o, "rise", path, 1, MAX_COUNT, None, " checks in a row")
-    integer(c, o, "fall", path, 1, MAX_COUNT, None, " checks in a row")
+    port = integer(c, o, "port", path, 1, 65535, None)
+    interval = number(c, o, "interval", path, 0, MAX_SECONDS, DEFAULT_INTERVAL, " seconds",
+                      lo_open=True)
+    timeout = number(c, o, "timeout", path, 0, MAX_SECONDS, DEFAULT_TIMEOUT, " seconds",
+                     lo_open=True)
+    rise = integer(c, o, "rise", path, 1, MAX_COUNT, DEFAULT_RISE, " checks in a row")
+    fall = integer(c, o, "fall", path, 1, MAX_COUNT, DEFAULT_FALL, " checks in a row")
     if len(c.problems) != errors:
         return None
-    result = dict(o)
-    result["type"] = ctype
-    return result
+    # Every key given is one the type takes (any other was reported above), so what a type
+    # does not use is at its default and equal checks compare equal.
+    if ctype == "negotiate":
+        service = service or DEFAULT_SERVICE
+        request = request or SERVICES[service].request
+    return CheckSpec(ctype, service, request, receive, host, status, verify, command, port,
+                     float(interval), float(timeout), rise, fall)  # type: ignore
 
 
-def _status(c: Collector, value: object, path: str) -> None:
-    """HTTP status codes that count as up: 200, "200-399", or a list of those."""
+def _status(c: Collector, value: object, path: str) -> Optional[tuple]:
+    """HTTP status codes that count as up: 200, "200-399", or a list of those, as sorted
+    ((lo, hi), ...); None if wrong."""
     expected = 'a status code like 200, a range like "200-399", or a list of them'
     if value == []:
         c.add(path, "is an empty list", expected)
     items = value if isinstance(value, list) else [value]
+    ranges = set()
     for i, item in enumerate(items):
         where = f"{path}[{i}]" if isinstance(value, list) else path
         if isinstance(item, bool) or not isinstance(item, (int, str)):
@@ -130,9 +139,12 @@ def _status(c: Collector, value: object, path: str) -> None:
             c.add(where, f"{show(item)} is outside the HTTP status codes", "codes 100..599")
         elif lo > hi:
             c.add(where, f"{show(item)} is an empty range", "LOW-HIGH with LOW <= HIGH")
+        else:
+            ranges.add((lo, hi))
+    return tuple(sorted(ranges)) or None
 
 
-def _command(c: Collector, value: object, path: str) -> None:
+def _command(c: Collector, value: object, path: str) -> Tuple[str, ...]:
     """A shell-free command: a non-empty string, or a list of strings (program, arguments)."""
     expected = 'a command: "/usr/local/bin/check-db" or ["/usr/bin/check", "--quick"]'
     items = value if isinstance(value, list) else [value]
@@ -144,3 +156,4 @@ def _command(c: Collector, value: object, path: str) -> None:
             c.add(where, f"got {kind(item)}", expected)
         elif not item or "\x00" in item or len(item) > MAX_TEXT or (i == 0 and not item.strip()):
             c.add(where, f"{show(item)} is not a usable command word", expected)
+    return tuple(items)

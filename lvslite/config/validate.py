@@ -9,6 +9,7 @@ persistence, a real of the other address family, two services or two reals that 
 """
 from __future__ import annotations
 
+from lvslite.checks.spec import CheckSpec
 from lvslite.config import addr, checks
 from lvslite.config.addr import Bad
 from lvslite.config.errors import ConfigError, kind, show
@@ -111,7 +112,7 @@ def _service(c: Collector, value: object, path: str
     forward = choice(c, o, "forward", path, FORWARDS, "gate", FORWARD_ALIASES, "forward method")
     quiescent = boolean(c, o, "quiescent", path, False)
     depool = number(c, o, "depool_threshold", path, 0, 1, 0, ", a fraction of the reals")
-    check = checks.check(c, o["check"], join(path, "check")) if "check" in o else None
+    check = checks.check(c, o["check"], join(path, "check")) if "check" in o else CheckSpec()
 
     ctx = _Ctx(family, None if fwmark or not known else port, fwmark, forward)
     # keyed by (address, port): hashing a plain tuple is 3x cheaper than a RealKey

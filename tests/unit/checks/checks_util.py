@@ -85,3 +85,13 @@ def children(pid=None):
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 out.append(int(entry))
     return out
+
+
+def spec_of(check):
+    """The CheckSpec the config validator makes of a `check` object (which must be valid)."""
+    from lvslite.config.checks import check as read_check
+    from lvslite.config.fields import Collector
+    c = Collector("test")
+    got = read_check(c, check, "check")
+    assert not c.problems, [str(p) for p in c.problems]
+    return got

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from checks_util import collect, open_fds
+from checks_util import collect, open_fds, spec_of
 from lvslite.checks import engine as engine_mod
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckSpec, Result, Target
@@ -53,7 +53,7 @@ def accepting():
 
 
 def negotiate(**kw):
-    return CheckSpec.from_dict(dict(type="negotiate", service="http", **kw))
+    return spec_of(dict(type="negotiate", service="http", **kw))
 
 
 def run_for(engine, seconds):
@@ -158,6 +158,50 @@ def test_replacing_and_removing_checks(engine, accepting, silent):
     assert open_fds() == fds
 
 
+def test_removed_checks_never_run_again_and_the_heap_stays_bounded(engine, monkeypatch):
+    """Removal is lazy: no heap rebuild per removal (a handful for hundreds of removals),
+    never more dead heap entries than live ones, and a removed check never starts again."""
+    import random
+    import types
+    started = []
+    real = engine_mod._probe_fn
+
+    def recording(spec):
+        probe = real(spec)
+
+        def run(target, spec):
+            started.append(spec.timeout)
+            return probe(target, spec)
+        return run
+    rebuilds = []
+    heapq = engine_mod.heapq
+    monkeypatch.setattr(engine_mod, "_probe_fn", recording)
+    monkeypatch.setattr(engine_mod, "heapq", types.SimpleNamespace(
+        heappush=heapq.heappush, heappop=heapq.heappop,
+        heapify=lambda heap: (rebuilds.append(len(heap)), heapq.heapify(heap))))
+    n = 400
+    timeout = {i: 1 + i / 1000 for i in range(n)}   # distinct specs: one job per key
+    for i in range(n):
+        engine.add(i, Target("127.0.0.1"), CheckSpec(type="none", interval=0.05,
+                                                      timeout=timeout[i]))
+    run_for(engine, 0.12)
+    assert set(started) == set(timeout.values())
+    order = list(range(n))
+    random.Random(4).shuffle(order)
+    gone, kept = order[:300], order[300:]
+    for i in gone:
+        engine.remove(i)
+        assert len(engine._heap) <= 2 * engine.stats()["timers"]
+    assert 1 <= len(rebuilds) <= 8, rebuilds
+    started.clear()
+    events = run_for(engine, 0.2)
+    assert {k for k, _ in events} == set(kept)
+    assert set(started) == {timeout[i] for i in kept}
+    for i in kept:
+        engine.remove(i)
+    assert engine._heap == [] and engine.stats()["timers"] == 0
+
+
 def test_results_of_a_removed_key_are_not_delivered(engine, servers):
     t = Target("127.0.0.1", servers["http"])
     engine.add("a", t, CheckSpec(interval=60))
@@ -201,6 +245,23 @@ def test_a_probe_raising_is_reported_not_fatal(engine, monkeypatch, caplog):
     assert got["bad"] == Result(False, "check error: RuntimeError: bug in a check",
                                 got["bad"].duration, got["bad"].finished_at)
     assert "crashed" in caplog.text
+
+
+def test_a_check_module_that_cannot_be_imported_fails_its_runs_not_add(engine, monkeypatch,
+                                                                        caplog):
+    real_import = engine_mod.importlib.import_module
+
+    def stripped(name):
+        if name == "lvslite.checks.ping":
+            raise ModuleNotFoundError("No module named 'lvslite.checks.ping'")
+        return real_import(name)
+    monkeypatch.setattr(engine_mod.importlib, "import_module", stripped)
+    engine.add("ping", Target("127.0.0.1"), CheckSpec(type="ping", interval=60))
+    engine.add("none", Target("127.0.0.1"), CheckSpec(type="none", interval=60))
+    got = collect(engine, ["ping", "none"])
+    assert (got["ping"].ok, got["ping"].reason) == \
+        (False, "check error: ImportError: No module named 'lvslite.checks.ping'")
+    assert got["none"].ok and "crashed" in caplog.text
 
 
 def test_runs_follow_the_interval_without_drift(engine, servers):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from checks_util import children, run_one
-from lvslite.checks.spec import CheckSpec, Target
+from checks_util import children, run_one, spec_of
+from lvslite.checks.spec import Target
 from support import need
 
 
 def spec(**kw):
-    return CheckSpec.from_dict(kw)
+    return spec_of(kw)
 
 
 def http(**kw):

@@ -4,19 +4,20 @@ import json
 import pytest
 
 from config_corpus import GOOD_DIR, good_configs
+from lvslite.checks.spec import CheckSpec
 from lvslite.config import ConfigError, default_path, load, parse, summary, validate
 from lvslite.model import (FORWARDS, PROTOCOLS, SCHEDULERS, Config, Real, RealKey, ServiceConfig,
                            ServiceKey, VirtualService, apply_table)
 
-NEGOTIATE = {"type": "negotiate", "request": "/alive.html", "receive": "I'm alive!",
-             "interval": 2, "timeout": 10}
+NEGOTIATE = CheckSpec("negotiate", request="/alive.html", receive="I'm alive!", interval=2.0,
+                      timeout=10.0)
 
 
 def _web(port, service):
     key = ServiceKey(4, "tcp", "10.0.0.100", port)
     reals = (Real(RealKey("10.0.0.10", port), 1, "gate"),
              Real(RealKey("10.0.0.20", port), 1, "gate"))
-    return VirtualService(key, "wrr", 1800, 32, 0, reals), dict(NEGOTIATE, service=service)
+    return VirtualService(key, "wrr", 1800, 32, 0, reals), NEGOTIATE.replace(service=service)
 
 
 def test_design_example_is_the_table_it_describes():
@@ -47,19 +48,19 @@ def test_mixed_families_protocols_fwmarks_forwards():
     assert v6.service.reals == (Real(RealKey("2001:db8::10", 8080), 0, "masq"),
                                 Real(RealKey("2001:db8::20", 8080), 3, "masq"))  # sorted by key
     assert v6.quiescent is True and v6.depool_threshold == 0.5
-    assert v6.check["status"] == [200, "300-399"] and v6.check["verify"] is True
+    assert v6.check.status == ((200, 200), (300, 399)) and v6.check.verify is True
 
     udp = got["services[1]"].service
     assert udp.key == ServiceKey(4, "udp", "10.0.0.100", 53) and udp.scheduler == "sh"
     assert [r.key.address for r in udp.reals] == ["10.0.0.10", "10.0.0.20", "10.0.0.3"]
-    assert got["services[1]"].check == {"type": "external",
-                                        "command": ["/usr/local/bin/check-dns", "--quick"]}
+    assert got["services[1]"].check == CheckSpec(
+        "external", command=("/usr/local/bin/check-dns", "--quick"))
 
     sctp = got["services[2]"].service
     assert sctp.key.protocol == "sctp"
     assert sctp.reals == (Real(RealKey("10.0.0.11", 3905), 1, "masq"),
                           Real(RealKey("10.0.1.10", 2905), 1, "ipip"))
-    assert got["services[2]"].check["request"] == "HELO\r\n"
+    assert got["services[2]"].check.request == "HELO\r\n"
 
     mark = got["services[3]"].service
     assert mark.key == ServiceKey(4, "", "", 0, 1)      # family from its reals
@@ -72,7 +73,7 @@ def test_mixed_families_protocols_fwmarks_forwards():
     assert mark6.service.netmask == 128
     assert mark6.service.reals == (Real(RealKey("fd00::1", 80), 65535, "masq"),)
     assert mark6.fallback == Real(RealKey("fd00::99", 8080), 1, "masq")
-    assert mark6.check == {"type": "none"}
+    assert mark6.check == CheckSpec("none")
 
     sorry = got["services[5]"]
     assert sorry.service.reals == () and sorry.service.scheduler == "mh"
@@ -86,7 +87,7 @@ def test_defaults():
     assert sc[0].service == VirtualService(ServiceKey(4, "tcp", "10.0.0.1", 80), "wlc", 0, 32, 0,
                                            (Real(RealKey("10.0.0.2", 80), 1, "gate"),))
     assert (sc[0].fallback, sc[0].quiescent, sc[0].check, sc[0].depool_threshold) == \
-        (None, False, None, 0.0)
+        (None, False, CheckSpec(), 0.0)
     assert sc[1].service.netmask == 128 and sc[1].service.reals == ()
 
 

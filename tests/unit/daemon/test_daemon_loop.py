@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from lvslite import reconcile
+from lvslite.checks.spec import CheckSpec
 from lvslite.daemon import Daemon
 from lvslite.model import Config, Real, RealKey, ServiceConfig, ServiceKey, VirtualService
 
@@ -55,7 +56,7 @@ def setup(tmp_path):
     servers = [listener(), listener()]
     reals = tuple(sorted((Real(RealKey("127.0.0.1", s.getsockname()[1]), forward="masq")
                           for s in servers), key=lambda r: r.key))
-    check = {"type": "connect", "interval": 0.1, "timeout": 0.5}
+    check = CheckSpec("connect", interval=0.1, timeout=0.5)
     cfg = Config((ServiceConfig(VirtualService(VKEY, "rr", reals=reals),
                                 fallback=Real(RealKey("127.0.0.2", 80), forward="masq"),
                                 check=check, path="services[0]"),))

@@ -11,10 +11,11 @@ FW_CACHE        := .cache/firmware
 FW_LINUX_PKG    ?= linux-source-6.1
 FW_LINUX_CACHE  := .cache/linux-source
 FW_LINUX_DIR    := $(FW_LINUX_CACHE)/$(FW_LINUX_PKG)
-FW_SYMBOLS      ?= $(wildcard ../shared/data/buildroot-2026.08-symbols.tsv)
 # The Buildroot release the defconfigs are written against; only fetched with internet.
 FW_BUILDROOT_VERSION ?= 2026.08
 FW_BUILDROOT_URL     ?= https://buildroot.org/downloads/buildroot-$(FW_BUILDROOT_VERSION).tar.xz
+# Its Kconfig symbols, for the name checks without a tree (python -m firmware.check.symbols).
+FW_SYMBOLS           ?= $(FW_DIR)/symbols-$(FW_BUILDROOT_VERSION).tsv
 
 FW_BOARDS := net4501 net4801 net5501 alix apu2
 fw_defconfig = $(strip \

@@ -1,7 +1,9 @@
 # Firmware image, Debian-based i386 flavour (firmware/image/), and the flasher (firmware/flash/).
 #
-#   make image [IMAGE_BAUD=19200|38400|115200] [IMAGE_APPEND="libata.dma=0 ..."]
+#   make image [IMAGE_BAUD=19200|38400|115200] [IMAGE_APPEND="libata.dma=0 ..."] [MIRROR=URI]
 #                          -> out/image/lvslite-i386.img (+ manifest.json); root + archive
+#                          (MIRROR: the Debian archive; default the first `deb ... main`
+#                          source of this machine's apt configuration)
 #   make flash [IMAGE=out/image/lvslite-i386.img] DEV=/dev/sdX [FLASH_ARGS="--yes --force"]
 #   make image-prereqs     install the host tools (as root; says what is missing otherwise)
 #
@@ -15,7 +17,8 @@ IMAGE_FILE   := $(IMAGE_OUT)/lvslite-i386.img
 IMAGE_BAUD   ?= 19200
 IMAGE_APPEND ?=
 IMAGE        ?= $(IMAGE_FILE)
-IMAGE_OPTS   := --baud $(IMAGE_BAUD) $(addprefix --append ,$(IMAGE_APPEND))
+MIRROR       ?=
+IMAGE_OPTS   := --baud $(IMAGE_BAUD) $(addprefix --append ,$(IMAGE_APPEND))$(if $(MIRROR), --mirror $(MIRROR))
 IMAGE_SRCS   := $(shell find lvslite overlay firmware/image -type f ! -name '*.pyc' \
                   ! -path '*/__pycache__/*' 2>/dev/null)
 # command:package pairs for the host tools the build and the boot test use

@@ -28,7 +28,8 @@ def main(argv=None) -> int:
                    help="shorthand for the board's console speed")
     b.add_argument("--append", action="append", default=[], metavar="ARG",
                    help="extra kernel argument (repeatable), e.g. libata.dma=0")
-    b.add_argument("--mirror", default=config.MIRROR, help="Debian archive (main only)")
+    b.add_argument("--mirror", metavar="URI", help="Debian archive (main component used; "
+                   "default: the first one in this machine's apt sources)")
     b.add_argument("--keep-work", action="store_true", help="keep out/image/work")
     args = ap.parse_args(argv)
     if args.command != "build":

@@ -11,9 +11,10 @@ from __future__ import annotations
 # ------------------------------------------------------------------ the Debian root (stage 1)
 ARCH = "i386"
 SUITE = "bookworm"
-# Debian's main archive only, given explicitly: the i386 security index fails to sync here,
-# so mmdebstrap's default (which adds the security suite) fails (emulator.md, i386 packages).
-MIRROR = "http://deb.debian.org/debian"
+# The archive is the build machine's own (firmware/image/apt.py reads its apt sources) or
+# `--mirror`; only its main component is given to mmdebstrap, explicitly: the i386 security
+# index fails to sync here, so mmdebstrap's default (which adds the security suite) fails
+# (emulator.md, i386 packages).
 # The kernel: the metapackage is resolved to its ABI package inside the archive at build
 # time (linux-image-6.1.0-<abi>-686). Debian's 686 flavour is built for MGEODE_LX (its
 # config says CONFIG_MGEODE_LX=y, X86_CMOV=y): it boots Geode LX (ALIX, net5501) and every

@@ -8,6 +8,8 @@ partition so one flasher and one `lvslite save` serve both.
 """
 from __future__ import annotations
 
+from firmware.boards import boards
+
 # ------------------------------------------------------------------ the Debian root (stage 1)
 ARCH = "i386"
 SUITE = "bookworm"
@@ -114,8 +116,11 @@ BOOT_SIZE = 16 << 20            # FAT16 needs ~16 MiB; kernel ~5.6 MiB + initram
 CFG_SIZE = 4 << 20              # NanoBSD's /cfg is 1 MiB (NANO_CONFSIZE=2048 sectors)
 PART_TYPE = {"boot": 0x0E, "root": 0x83, "cfg": 0x01}   # as genimage.cfg of the Buildroot tree
 CARD_BYTES = 256 * 1000 * 1000  # the smallest card the issue targets ("256 MB", decimal)
-# Serial console speeds (firmware.md §0.9): Soekris comBIOS 19200 (default), ALIX 38400,
-# APU 115200.
-BAUDS = {"soekris": 19200, "alix": 38400, "apu": 115200}
-DEFAULT_BAUD = BAUDS["soekris"]
+# The boards this image boots and their console speeds: firmware/boards.json (route
+# debian-i386). Without --board or --baud the console runs at the net5501's 19200, the
+# Soekris comBIOS speed.
+DEFAULT_BOARD = "net5501"
 IMAGE_NAME = "lvslite-i386.img"
+ROUTE = "debian-i386"
+BOARDS = {n: b for n, b in boards().items() if ROUTE in b.routes}
+DEFAULT_BAUD = BOARDS[DEFAULT_BOARD].console

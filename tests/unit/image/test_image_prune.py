@@ -83,3 +83,11 @@ def test_boot_config_is_the_overlays_template_for_both_routes():
     assert "\tINITRD /initrd.gz" in deb and not any("INITRD" in line for line in br)
     assert not any(line.startswith("#") or "@" in line for line in deb + br)
     assert boot.cmdline(19200, ["libata.dma=0"]) == deb[-1].split(None, 1)[1]
+
+
+def test_image_boards_and_default_console_come_from_the_board_table():
+    from firmware.boards import boards
+    from firmware.image import config
+    assert sorted(config.BOARDS) == sorted(n for n, b in boards().items()
+                                           if "debian-i386" in b.routes)
+    assert config.DEFAULT_BAUD == boards()[config.DEFAULT_BOARD].console == 19200

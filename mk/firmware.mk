@@ -4,34 +4,30 @@
 #   make firmware-check [BOARD=...]               the checks alone (all boards by default)
 #   make firmware-prereqs                         Debian's linux-source-6.1 for the kernel checks
 #
-# BOARD: net4501 net4801 net5501 alix apu2 (net5501 uses the ALIX defconfig at 19200 baud).
+# BOARD: one of the boards in firmware/boards.json (net4501 net4801 net5501 alix apu2).
 
 FW_DIR          := firmware/buildroot
 FW_CACHE        := .cache/firmware
 FW_LINUX_PKG    ?= linux-source-6.1
 FW_LINUX_CACHE  := .cache/linux-source
 FW_LINUX_DIR    := $(FW_LINUX_CACHE)/$(FW_LINUX_PKG)
-FW_SYMBOLS      ?= firmware/check/buildroot-2026.08-symbols.tsv
 # The Buildroot release the defconfigs are written against; only fetched with internet.
 FW_BUILDROOT_VERSION ?= 2026.08
 FW_BUILDROOT_URL     ?= https://buildroot.org/downloads/buildroot-$(FW_BUILDROOT_VERSION).tar.xz
+# Its Kconfig symbols, for the name checks without a tree (python -m firmware.check.symbols).
+FW_SYMBOLS           ?= $(FW_DIR)/symbols-$(FW_BUILDROOT_VERSION).tsv
 
-FW_BOARDS := net4501 net4801 net5501 alix apu2
-fw_defconfig = $(strip \
-	$(if $(filter net4501,$(1)),soekris_net4501_defconfig) \
-	$(if $(filter net4801,$(1)),soekris_net4801_defconfig) \
-	$(if $(filter net5501 alix,$(1)),pcengines_alix_defconfig) \
-	$(if $(filter apu2,$(1)),pcengines_apu2_defconfig))
-fw_arch = $(if $(filter apu2,$(1)),x86_64,i386)
-fw_board_dir = $(strip \
-	$(if $(filter net4501,$(1)),soekris_net4501) \
-	$(if $(filter net4801,$(1)),soekris_net4801) \
-	$(if $(filter net5501 alix,$(1)),pcengines_alix) \
-	$(if $(filter apu2,$(1)),pcengines_apu2))
-fw_baud = $(strip \
-	$(if $(filter net4501 net4801 net5501,$(1)),19200) \
-	$(if $(filter alix,$(1)),38400) \
-	$(if $(filter apu2,$(1)),115200))
+# The board table (firmware/boards.json), read once per make run: one word per board,
+# name,defconfig,board_dir,arch,console; fw_defconfig/fw_board_dir/fw_arch/fw_baud look it up.
+FW_TABLE = $(eval FW_TABLE := $(shell $(PYTHON) -m firmware.boards make))$(FW_TABLE)
+fw_comma := ,
+fw_row = $(subst $(fw_comma), ,$(filter $(1)$(fw_comma)%,$(FW_TABLE)))
+fw_defconfig = $(word 2,$(call fw_row,$(1)))
+fw_board_dir = $(word 3,$(call fw_row,$(1)))
+fw_arch = $(word 4,$(call fw_row,$(1)))
+fw_baud = $(word 5,$(call fw_row,$(1)))
+FW_BOARDS = $(foreach r,$(FW_TABLE),$(firstword $(subst $(fw_comma), ,$(r))))
+FW_SELECTED = $(if $(BOARD),$(BOARD),$(FW_BOARDS))
 
 .PHONY: firmware firmware-check firmware-prereqs
 
@@ -65,18 +61,16 @@ fw_buildroot_arg = $(if $(BUILDROOT),--buildroot $(BUILDROOT))
 
 # Every check that can run on this machine, for one board or all of them.
 firmware-check: setup firmware-prereqs
-	@set -e; for b in $(if $(BOARD),$(BOARD),$(FW_BOARDS)); do \
+	@[ -n "$(FW_BOARDS)" ] || { echo "firmware: cannot read the board table firmware/boards.json"; exit 2; }
+	@set -e; for b in $(FW_SELECTED); do \
 	  case " $(FW_BOARDS) " in *" $$b "*) ;; *) echo "firmware: unknown BOARD=$$b (one of: $(FW_BOARDS))"; exit 2;; esac; \
 	done
-	@set -e; for b in $(if $(BOARD),$(BOARD),$(FW_BOARDS)); do \
-	  case $$b in net4501) d=soekris_net4501_defconfig;; net4801) d=soekris_net4801_defconfig;; \
-	    net5501|alix) d=pcengines_alix_defconfig;; apu2) d=pcengines_apu2_defconfig;; esac; \
+	@set -e; for d in $(foreach b,$(FW_SELECTED),$(call fw_defconfig,$(b))); do \
 	  rc=0; $(FW_CHECK) defconfig $(fw_buildroot_arg) $(fw_symbols_arg) $(FW_DIR)/configs/$$d || rc=$$?; \
 	  [ $$rc = 0 ] || [ $$rc = 4 ] || exit $$rc; \
 	done
-	@set -e; for b in $(if $(BOARD),$(BOARD),$(FW_BOARDS)); do \
-	  case $$b in net4501) bd=soekris_net4501 a=i386;; net4801) bd=soekris_net4801 a=i386;; \
-	    net5501|alix) bd=pcengines_alix a=i386;; apu2) bd=pcengines_apu2 a=x86_64;; esac; \
+	@set -e; for da in $(foreach b,$(FW_SELECTED),$(call fw_board_dir,$(b)):$(call fw_arch,$(b))); do \
+	  bd=$${da%%:*} a=$${da#*:}; \
 	  if [ -f $(FW_LINUX_DIR)/Makefile ]; then \
 	    for base in allnoconfig defaults; do \
 	      $(FW_CHECK) kernel-fragment --linux $(FW_LINUX_DIR) --arch $$a --base $$base \
@@ -109,11 +103,10 @@ firmware: setup
 	  $(FW_CHECK) defconfig --buildroot $$br $(fw_symbols_arg) $(FW_DIR)/configs/$(call fw_defconfig,$(BOARD)); \
 	fi; \
 	out=$(CURDIR)/$(FW_OUT); mkdir -p $$out; \
-	export LVSLITE_CONSOLE_BAUD=$(call fw_baud,$(BOARD)) LVSLITE_BOARD=$(BOARD); \
 	$(MAKE) -C $$br O=$$out BR2_EXTERNAL=$(CURDIR)/$(FW_DIR) $(call fw_defconfig,$(BOARD)); \
 	$(MAKE) -C $$br O=$$out linux-configure; \
 	ldir=$$(ls -d $$out/build/linux-[0-9]* | grep -v headers | head -n1); \
 	$(FW_CHECK) kernel-fragment --dotconfig $$ldir/.config --linux $$ldir --arch $(call fw_arch,$(BOARD)) \
 	  $(FW_DIR)/board/common/linux.fragment $(FW_DIR)/board/$(call fw_board_dir,$(BOARD))/linux.fragment; \
 	$(MAKE) -C $$br O=$$out; \
-	echo "firmware: image: $$out/images/sdcard.img (flash it: see firmware/README.md)"
+	echo "firmware: image: $$out/images/lvslite.img, console $(call fw_baud,$(BOARD)) 8N1 (flash it: see firmware/README.md)"

@@ -1,7 +1,10 @@
 # Firmware image, Debian-based i386 flavour (firmware/image/), and the flasher (firmware/flash/).
 #
-#   make image [IMAGE_BAUD=19200|38400|115200] [IMAGE_APPEND="libata.dma=0 ..."]
+#   make image [IMAGE_BOARD=net5501|alix|apu2] [IMAGE_BAUD=19200|38400|115200]
+#              [IMAGE_APPEND="libata.dma=0 ..."] [MIRROR=URI]
 #                          -> out/image/lvslite-i386.img (+ manifest.json); root + archive
+#                          (MIRROR: the Debian archive; default the first `deb ... main`
+#                          source of this machine's apt configuration)
 #   make flash [IMAGE=out/image/lvslite-i386.img] DEV=/dev/sdX [FLASH_ARGS="--yes --force"]
 #   make image-prereqs     install the host tools (as root; says what is missing otherwise)
 #
@@ -12,11 +15,16 @@
 
 IMAGE_OUT    := out/image
 IMAGE_FILE   := $(IMAGE_OUT)/lvslite-i386.img
-IMAGE_BAUD   ?= 19200
+# IMAGE_BOARD: the board's console speed and kernel arguments from firmware/boards.json;
+# IMAGE_BAUD: a speed of your own; neither: the builder's default (the net5501's 19200).
+IMAGE_BOARD  ?=
+IMAGE_BAUD   ?=
 IMAGE_APPEND ?=
 IMAGE        ?= $(IMAGE_FILE)
-IMAGE_OPTS   := --baud $(IMAGE_BAUD) $(addprefix --append ,$(IMAGE_APPEND))
-IMAGE_SRCS   := $(shell find lvslite overlay firmware/image -type f ! -name '*.pyc' \
+MIRROR       ?=
+IMAGE_OPTS   := $(strip $(if $(IMAGE_BOARD),--board $(IMAGE_BOARD)) $(if $(IMAGE_BAUD),--baud $(IMAGE_BAUD)) \
+                $(addprefix --append ,$(IMAGE_APPEND)) $(if $(MIRROR),--mirror $(MIRROR)))
+IMAGE_SRCS   := $(shell find lvslite overlay firmware/image firmware/boards.* -type f ! -name '*.pyc' \
                   ! -path '*/__pycache__/*' 2>/dev/null)
 # command:package pairs for the host tools the build and the boot test use
 IMAGE_TOOLS  := mmdebstrap:mmdebstrap mksquashfs:squashfs-tools syslinux:syslinux \

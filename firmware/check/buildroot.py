@@ -5,8 +5,9 @@ Buildroot's support/scripts/br2-external would write (our own small generator, s
 set CONFIG_ to "" because Buildroot's symbols carry their own BR2_ prefix, point $srctree
 at the Buildroot tree and $BR2_BASE_DIR at the includes, then `load_config(defconfig)` the
 way `make X_defconfig` applies it. Without a tree, `check_names` compares the names with
-the exported symbol list (firmware/check/buildroot-2026.08-symbols.tsv) plus the external
-tree's own symbols. The environment is changed only inside `_env` and restored after.
+the symbol list firmware/buildroot/symbols-2026.08.tsv (made by firmware/check/symbols.py)
+plus the external tree's own symbols. The environment is changed only inside `_env` and
+restored after.
 """
 from __future__ import annotations
 

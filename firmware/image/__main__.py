@@ -22,13 +22,14 @@ def main(argv=None) -> int:
     b.add_argument("--cache", type=Path, default=repo / ".cache/image",
                    help="where the Debian root and kernel package are cached")
     b.add_argument("--baud", type=int, default=config.DEFAULT_BAUD,
-                   help="serial console speed: 19200 Soekris (default), 38400 ALIX, "
-                        "115200 APU")
-    b.add_argument("--board", choices=sorted(config.BAUDS),
-                   help="shorthand for the board's console speed")
+                   help=f"serial console speed (default {config.DEFAULT_BAUD}); "
+                   + ", ".join(f"{b.name} {b.console}" for b in config.BOARDS.values()))
+    b.add_argument("--board", choices=sorted(config.BOARDS),
+                   help="the board's console speed and kernel arguments (firmware/boards.json)")
     b.add_argument("--append", action="append", default=[], metavar="ARG",
                    help="extra kernel argument (repeatable), e.g. libata.dma=0")
-    b.add_argument("--mirror", default=config.MIRROR, help="Debian archive (main only)")
+    b.add_argument("--mirror", metavar="URI", help="Debian archive (main component used; "
+                   "default: the first one in this machine's apt sources)")
     b.add_argument("--keep-work", action="store_true", help="keep out/image/work")
     args = ap.parse_args(argv)
     if args.command != "build":
@@ -38,9 +39,11 @@ def main(argv=None) -> int:
     from firmware.image.build import Options, build
     from firmware.image.errors import ImageError
 
-    baud = config.BAUDS[args.board] if args.board else args.baud
+    board = config.BOARDS.get(args.board)
+    baud = board.console if board else args.baud
+    append = (*(board.kernel_args if board else ()), *args.append)
     opts = Options(repo=repo, out=args.out, cache=args.cache, baud=baud,
-                   append=tuple(args.append), mirror=args.mirror, keep_work=args.keep_work)
+                   append=append, mirror=args.mirror, keep_work=args.keep_work)
     try:
         res = build(opts, lambda m: print(f"image: {m}", flush=True))
     except (ImageError, BootConfigError) as exc:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from firmware.image import boot, config, cpio, elf, kmods, mbr, prune
+from firmware.image import apt, boot, config, cpio, elf, kmods, mbr, prune
 from firmware.image import root as rootstage
 from firmware.image.errors import ImageError
 
@@ -47,7 +47,7 @@ class Options:
     cache: Path                         # .cache/image
     baud: int = config.DEFAULT_BAUD
     append: Sequence[str] = ()
-    mirror: str = config.MIRROR
+    mirror: Optional[str] = None      # None: the build machine's apt sources (apt.py)
     suite: str = config.SUITE
     keep_work: bool = False
 
@@ -471,7 +471,12 @@ def build(opts: Options, log: Callable[[str], None] = print) -> Result:
     cmd = boot.cmdline(opts.baud, opts.append)      # fail early on a bad speed or argument
     check_host()
     check_agent_imports(opts.repo)
-    base = rootstage.ensure(opts.cache, log, opts.mirror, opts.suite)
+    mirror = opts.mirror or apt.archive()
+    if not mirror:
+        raise ImageError(f"no Debian archive: none of {apt.ETC_APT}/sources.list, "
+                         "sources.list.d/*.list or *.sources has a `deb` source with the main "
+                         "component; give one with make image MIRROR=URI (--mirror URI)")
+    base = rootstage.ensure(opts.cache, log, mirror, opts.suite)
     opts.out.mkdir(parents=True, exist_ok=True)
     work = opts.out / "work"
     if work.exists():

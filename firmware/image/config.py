@@ -1,19 +1,22 @@
 """What goes into the Debian-based i386 card image: the one place to change it.
 
 Data only. Sources: docs/reference/emulator.md#i386-packages and
-#an-i386-squashfs-root-booted-like-a-cf-card, docs/reference/firmware.md (#console-speeds, #drivers-per-board,
-#keeping-compactflash-alive: card layout of m0n0wall/NanoBSD), and the Buildroot flavour's card layout
+#an-i386-squashfs-root-booted-like-a-cf-card, docs/reference/firmware.md (#console-speeds,
+#drivers-per-board, #keeping-compactflash-alive: card layout of m0n0wall/NanoBSD), and the Buildroot flavour's card layout
 (firmware/buildroot/board/common/post-image.sh), which this image shares partition for
 partition so one flasher and one `lvslite save` serve both.
 """
 from __future__ import annotations
 
+from firmware.boards import boards
+
 # ------------------------------------------------------------------ the Debian root (stage 1)
 ARCH = "i386"
 SUITE = "bookworm"
-# Debian's main archive only, given explicitly: the i386 security index fails to sync here,
-# so mmdebstrap's default (which adds the security suite) fails (docs/reference/emulator.md#i386-packages).
-MIRROR = "http://deb.debian.org/debian"
+# The archive is the build machine's own (firmware/image/apt.py reads its apt sources) or
+# `--mirror`; only its main component is given to mmdebstrap, explicitly: the i386 security
+# index fails to sync here, so mmdebstrap's default (which adds the security suite) fails
+# (docs/reference/emulator.md#i386-packages).
 # The kernel: the metapackage is resolved to its ABI package inside the archive at build
 # time (linux-image-6.1.0-<abi>-686). Debian's 686 flavour is built for MGEODE_LX (its
 # config says CONFIG_MGEODE_LX=y, X86_CMOV=y): it boots Geode LX (ALIX, net5501) and every
@@ -113,8 +116,11 @@ BOOT_SIZE = 16 << 20            # FAT16 needs ~16 MiB; kernel ~5.6 MiB + initram
 CFG_SIZE = 4 << 20              # NanoBSD's /cfg is 1 MiB (NANO_CONFSIZE=2048 sectors)
 PART_TYPE = {"boot": 0x0E, "root": 0x83, "cfg": 0x01}   # as genimage.cfg of the Buildroot tree
 CARD_BYTES = 256 * 1000 * 1000  # the smallest card targeted ("256 MB", decimal)
-# Serial console speeds (docs/reference/firmware.md#console-speeds): Soekris comBIOS 19200 (default), ALIX 38400,
-# APU 115200.
-BAUDS = {"soekris": 19200, "alix": 38400, "apu": 115200}
-DEFAULT_BAUD = BAUDS["soekris"]
+# The boards this image boots and their console speeds: firmware/boards.json (route
+# debian-i386). Without --board or --baud the console runs at the net5501's 19200, the
+# Soekris comBIOS speed.
+DEFAULT_BOARD = "net5501"
 IMAGE_NAME = "lvslite-i386.img"
+ROUTE = "debian-i386"
+BOARDS = {n: b for n, b in boards().items() if ROUTE in b.routes}
+DEFAULT_BAUD = BOARDS[DEFAULT_BOARD].console

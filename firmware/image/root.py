@@ -40,7 +40,7 @@ class Root:
     key: str
 
 
-def key(mirror: str = config.MIRROR, suite: str = config.SUITE) -> str:
+def key(mirror: str, suite: str = config.SUITE) -> str:
     h = hashlib.sha256()
     for part in (config.ARCH, suite, mirror, config.KERNEL_META, *config.PACKAGES, KERNEL_HOOK):
         h.update(part.encode() + b"\0")
@@ -55,7 +55,7 @@ def cached(cache: Path, k: str) -> Optional[Root]:
     return None
 
 
-def ensure(cache: Path, log: Callable[[str], None], mirror: str = config.MIRROR,
+def ensure(cache: Path, log: Callable[[str], None], mirror: str,
            suite: str = config.SUITE) -> Root:
     """The cached root for these inputs, building it with mmdebstrap when missing."""
     k = key(mirror, suite)

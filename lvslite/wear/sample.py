@@ -16,10 +16,36 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Callable, Dict, List, Optional, Tuple
 
-DEFAULT_LOG = "/run/lvslite/wear.log"
-# 4 h at one sample a minute (the seed: "extrapolate about 4 hours worth of samples") of a
-# box's few diskstats lines is ~150 KB; the limit leaves room for a host with many devices.
-DEFAULT_MAX_BYTES = 512 * 1024
+# The log's place and size cap are the box's settings (WEAR_LOG, WEAR_MAX_BYTES), written
+# once in /etc/default/lvslite (overlay/etc/default/lvslite, which the shell sampler reads
+# too): the box's copy, else the source tree's when this runs from a checkout. 4 h at one
+# sample a minute (the seed: "extrapolate about 4 hours worth of samples") of a box's few
+# diskstats lines is ~150 KB; the cap leaves room for a host with many devices.
+SETTINGS = ("/etc/default/lvslite",
+            os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__)))), "overlay", "etc", "default", "lvslite"))
+
+
+def box_settings(paths=SETTINGS):
+    """NAME -> value of the first readable settings file (NAME=value lines, # comments)."""
+    for path in paths:
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            continue
+        out = {}
+        for line in text.splitlines():
+            name, sep, value = line.strip().partition("=")
+            if sep and name.isidentifier():
+                out[name] = value.strip().strip("\"'")
+        return out
+    return {}
+
+
+_SETTINGS = box_settings()
+DEFAULT_LOG = _SETTINGS.get("WEAR_LOG")
+DEFAULT_MAX_BYTES = int(_SETTINGS["WEAR_MAX_BYTES"]) if "WEAR_MAX_BYTES" in _SETTINGS else None
 RAM_FILESYSTEMS = ("tmpfs", "ramfs")
 
 

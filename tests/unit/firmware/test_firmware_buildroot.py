@@ -175,3 +175,27 @@ def test_includes_match_buildroots_generator_format(tmp_path):
     assert menus.startswith("#\n# Automatically generated") and 'source "%s/Config.in"' % EXT.resolve() in menus
     for k in buildroot.INCLUDES:
         assert (tmp_path / f".br2-external.in.{k}").is_file()
+
+
+def test_symbol_list_generator_lists_buildroots_own_symbols(fake_br, tmp_path, capsys):
+    from firmware.check import symbols
+    assert symbols.main([str(fake_br), "--commit", "0123456789abcdef"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("# Kconfig symbols defined by Buildroot 2026.08-fake (commit "
+                        "0123456789), one per line: NAME<TAB>TYPE")
+    rows = [tuple(line.split("\t")) for line in lines[1:]]
+    assert rows == sorted(rows)
+    assert ("BR2_x86_i486", "bool") in rows and ("BR2_ROOTFS_OVERLAY", "string") in rows
+    assert not any(name.startswith(("BR2_PACKAGE_PYTHON_LVSLITE", "BR2_EXTERNAL_LVSLITE"))
+                   for name, _ in rows)  # the external tree's symbols are not Buildroot's
+    (tmp_path / "s.tsv").write_text("\n".join(lines) + "\n")
+    assert buildroot.read_symbols(tmp_path / "s.tsv") == dict(rows)  # what the checks read
+
+
+def test_committed_symbol_list_names_its_release_and_commit():
+    tsv = EXT / "symbols-2026.08.tsv"
+    head, *rows = tsv.read_text().splitlines()
+    assert head.startswith("# Kconfig symbols defined by Buildroot 2026.08")
+    assert "(commit " in head and head.endswith("NAME<TAB>TYPE")
+    assert rows == sorted(rows) and len(rows) > 5000
+    assert all(len(r.split("\t")) == 2 for r in rows)

@@ -71,3 +71,23 @@ def test_console_speed_reaches_syslinux_and_the_kernel(baud):
 def test_bad_speed_or_argument_is_refused(baud, extra):
     with pytest.raises(boot.BootConfigError):
         boot.cmdline(baud, extra)
+
+
+def test_boot_config_is_the_overlays_template_for_both_routes():
+    """One template: the Debian image's file (vmlinuz + initrd, quiet) and the Buildroot
+    route's (bzImage, no initrd) differ only where the template leaves blanks."""
+    deb = boot.syslinux_cfg(19200, ["libata.dma=0"]).splitlines()
+    br = boot.render(19200, "/bzImage", None, ["libata.dma=0"]).splitlines()
+    assert [line for line in deb if "INITRD" not in line and "KERNEL" not in line] == \
+        [line.replace("panic=10 ", "panic=10 quiet ") for line in br if "KERNEL" not in line]
+    assert "\tINITRD /initrd.gz" in deb and not any("INITRD" in line for line in br)
+    assert not any(line.startswith("#") or "@" in line for line in deb + br)
+    assert boot.cmdline(19200, ["libata.dma=0"]) == deb[-1].split(None, 1)[1]
+
+
+def test_image_boards_and_default_console_come_from_the_board_table():
+    from firmware.boards import boards
+    from firmware.image import config
+    assert sorted(config.BOARDS) == sorted(n for n, b in boards().items()
+                                           if "debian-i386" in b.routes)
+    assert config.DEFAULT_BAUD == boards()[config.DEFAULT_BOARD].console == 19200

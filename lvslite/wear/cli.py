@@ -96,11 +96,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="seconds between samples (default 60)")
     sp.add_argument("--count", metavar="N", type=_count, default=240,
                     help="samples to take, 0 = until stopped (default 240: 4 h at 60 s)")
-    sp.add_argument("--out", metavar="FILE", default=DEFAULT_LOG,
-                    help=f"the log, on tmpfs (default {DEFAULT_LOG})")
+    # The defaults are the box's settings file; where there is none (an install away from the
+    # box and the source tree), the option must be given instead of failing later.
+    unset = "required here: no setting in /etc/default/lvslite"
+    sp.add_argument("--out", metavar="FILE", default=DEFAULT_LOG, required=DEFAULT_LOG is None,
+                    help=f"the log, on tmpfs (default {DEFAULT_LOG or unset})")
     sp.add_argument("--max-bytes", metavar="B", type=_size, default=DEFAULT_MAX_BYTES,
+                    required=DEFAULT_MAX_BYTES is None,
                     help=f"past this size the oldest samples are dropped "
-                         f"(default {DEFAULT_MAX_BYTES})")
+                         f"(default {DEFAULT_MAX_BYTES or unset})")
     sp.add_argument("--source", metavar="FILE", help="counter file (default /proc/diskstats, "
                     "else /proc/partitions)")
 
@@ -108,8 +112,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         description="Bytes written, write rate, rate by hour of day, "
                                     "projected bytes per day and predicted card lifetime for "
                                     "every device in a sample log.")
-    rp.add_argument("file", metavar="FILE", nargs="?", default=DEFAULT_LOG,
-                    help=f"sample log (default {DEFAULT_LOG})")
+    rp.add_argument("file", metavar="FILE", nargs="?" if DEFAULT_LOG else None,
+                    default=DEFAULT_LOG, help=f"sample log (default {DEFAULT_LOG or unset})")
     rp.add_argument("--device", metavar="NAME", help="only this device or partition")
     _card_options(rp)
 

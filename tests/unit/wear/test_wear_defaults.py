@@ -19,3 +19,19 @@ def test_first_readable_file_wins_and_comments_are_skipped(tmp_path):
     assert sample.box_settings([str(tmp_path / "missing"), str(f)]) == \
         {"WEAR_LOG": "/run/x.log", "WEAR_MAX_BYTES": "10", "EMPTY": ""}
     assert sample.box_settings([str(tmp_path / "missing")]) == {}
+
+
+def test_without_a_settings_file_the_options_are_required(monkeypatch, capsys):
+    """An install with neither the box's file nor the source tree's: a usage error naming
+    the option, not a traceback later."""
+    from lvslite.cli import main
+    monkeypatch.setattr(sample, "DEFAULT_LOG", None)
+    monkeypatch.setattr(sample, "DEFAULT_MAX_BYTES", None)
+    for argv, option in ((["wear", "sample", "--count", "1"], "--out"),
+                         (["wear", "report"], "FILE")):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:
+            rc = exc.code
+        assert rc == 2
+        assert option in capsys.readouterr().err

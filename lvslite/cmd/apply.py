@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from lvslite.cmd import EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
+from lvslite import EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from lvslite.cmd import EXIT_KERNEL, EXIT_OK, error
+from lvslite import EXIT_KERNEL, EXIT_OK, error
 
 
 def add_arguments(parser) -> None:

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-from lvslite.cmd import EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
+from lvslite import EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
 
 
 def add_arguments(parser) -> None:

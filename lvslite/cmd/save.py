@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from lvslite.atomic import write_atomically
-from lvslite.cmd import EXIT_INVALID, EXIT_OK, config_path, error
+from lvslite import EXIT_INVALID, EXIT_OK, config_path, error
 from lvslite.model import Record
 
 TYPE_CHECKING = False

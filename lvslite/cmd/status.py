@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from lvslite.cmd import EXIT_INVALID, EXIT_OK, error
+from lvslite import EXIT_INVALID, EXIT_OK, error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

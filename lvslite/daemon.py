@@ -2,7 +2,7 @@
 
 One selector loop (the check engine's) drives everything: check results update each real's
 health (checks/state.py); a change of health makes the effective table (effective.py), which
-is reconciled against the kernel's table (the same `execute` as `lvslite apply`: a dump, or the
+is reconciled against the kernel's table (lvslite.sync, as `lvslite apply` does: a dump, or the
 snapshot /proc/net/ip_vs shows is still true). Nothing else
 talks to the kernel, and the only files written are in the state directory (tmpfs).
 
@@ -70,14 +70,14 @@ def set_sysctls(values: Dict[str, str]) -> List[str]:
 class Daemon:
     def __init__(self, config_path: str, backend, *, state_dir: str,
                  load=None, clock=time.time) -> None:
-        from lvslite.cmd.apply import execute
+        from lvslite.sync import apply
         if load is None:
             from lvslite.config import load
         self.config_path = config_path
         self.backend = backend
         self.state_dir = state_dir
         self._load = load
-        self._execute = execute
+        self._apply = apply
         self._clock = clock
         self.engine = Engine()
         self.config = Config()
@@ -156,7 +156,7 @@ class Daemon:
                 log.error("%s: depool_threshold keeps failing real(s) %s in the table",
                           skey, ", ".join(str(r) for r in reals))
         self.held = held
-        ops = self._execute(table, self.backend, directory=self.state_dir)
+        ops = self._apply(table, self.backend, directory=self.state_dir)
         for op in ops:
             log.info("kernel: %s", op)
         self.ops_total += len(ops)

@@ -14,19 +14,17 @@ while init restarts the daemon.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import time
 
-from lvslite.atomic import write_atomically
+from lvslite import status as statusfile
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckError, CheckSpec, Target
 from lvslite.checks.state import INITIAL, Health, update
 from lvslite.effective import effective_table
 from lvslite.model import Config, RealKey, ServiceKey, Table
-from lvslite.state import STATUS_FILE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -202,24 +200,20 @@ class Daemon:
             for real in sc.service.reals:
                 h = self.health.get((skey, real.key), INITIAL)
                 at = self.last_at.get((skey, real.key))
-                reals.append({"address": str(real.key), "weight": real.weight,
-                              "effective_weight": inkernel.get(real.key),
-                              "health": h.state, "reason": h.reason,
-                              "checked_ago_s": None if at is None else round(now - at, 1)})
+                reals.append(statusfile.real_entry(
+                    str(real.key), real.weight, inkernel.get(real.key), h.state, h.reason,
+                    None if at is None else round(now - at, 1)))
             fb = sc.fallback
-            services.append({"virtual": str(skey), "scheduler": sc.service.scheduler,
-                             "reals": reals,
-                             "fallback": str(fb.key) if fb is not None else None,
-                             "fallback_active": fb is not None and fb.key in inkernel})
-        return {"pid": os.getpid(), "time": now, "started": self.started,
-                "config": self.config_path, "cycles": self.cycles, "ops": self.ops_total,
-                "interval_max_s": max((s.interval for _, s in self.plan.values()), default=0),
-                "services": services}
+            services.append(statusfile.service_entry(
+                str(skey), sc.service.scheduler, reals,
+                str(fb.key) if fb is not None else None,
+                fb is not None and fb.key in inkernel))
+        return statusfile.document(
+            os.getpid(), now, self.started, self.config_path, self.cycles, self.ops_total,
+            max((s.interval for _, s in self.plan.values()), default=0), services)
 
     def write_status(self) -> None:
-        path = os.path.join(self.state_dir, STATUS_FILE)
-        data = json.dumps(self.status(), separators=(",", ":")).encode()
-        write_atomically(path, data, f"{path}.tmp", durable=False)   # every second, tmpfs
+        statusfile.write(self.state_dir, self.status())
 
 
 def install_signals(daemon: Daemon) -> None:

@@ -1,5 +1,6 @@
 """`lvslite status`: the kernel's counters from /proc/net/ip_vs, 80 columns, stale warning."""
-from lvslite.cmd.status import STALE_S, parse_proc_ip_vs, render
+from lvslite.cmd.status import parse_proc_ip_vs, render
+from lvslite.status import STALE_S
 
 PROC = """IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags

@@ -23,38 +23,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
-def _addr(hexaddr: str) -> str:
-    """'0A000164' or '[2001:0db8:...]' (as /proc/net/ip_vs prints them) to canonical text."""
-    import ipaddress
-    if hexaddr.startswith("["):
-        return str(ipaddress.ip_address(hexaddr.strip("[]")))
-    return str(ipaddress.IPv4Address(int(hexaddr, 16)))
-
-
-def _hostport(text: str) -> str:
-    host, _, port = text.rpartition(":")
-    addr = _addr(host)
-    return f"[{addr}]:{int(port, 16)}" if ":" in addr else f"{addr}:{int(port, 16)}"
-
-
-def parse_proc_ip_vs(text: str) -> Dict[Tuple[str, str], Tuple[int, int]]:
-    """{(service, real): (active, inactive)}; service as 'tcp 10.0.1.100:80' or 'fwmark:1',
-    the same spelling as model.ServiceKey's str()."""
-    out: Dict[Tuple[str, str], Tuple[int, int]] = {}
-    service = None
-    for line in text.splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] in ("TCP", "UDP", "SCTP") and len(parts) >= 2:
-            service = f"{parts[0].lower()} {_hostport(parts[1])}"
-        elif parts[0] == "FWM" and len(parts) >= 2:
-            service = f"fwmark:{int(parts[1], 16)}"
-        elif parts[0] == "->" and service and len(parts) >= 6 and parts[1] != "RemoteAddress:Port":
-            out[(service, _hostport(parts[1]))] = (int(parts[4]), int(parts[5]))
-    return out
-
-
 def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: float) -> str:
     from lvslite.status import counters, is_stale
     age = now - status["time"]
@@ -86,6 +54,7 @@ def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: flo
 
 
 def run(args) -> int:
+    from lvslite.ipvs import proc
     from lvslite.state import state_dir
     from lvslite.status import STATUS_FILE, read, with_counters
     d = state_dir()
@@ -94,11 +63,8 @@ def run(args) -> int:
         error(f"{d}/{STATUS_FILE}: no status (is `lvslite run` running? start it, or set "
               f"LVSLITE_STATE_DIR)")
         return EXIT_INVALID
-    try:
-        with open("/proc/net/ip_vs") as fh:
-            conns = parse_proc_ip_vs(fh.read())
-    except OSError:
-        conns = {}
+    text = proc.read()
+    conns = proc.connections(text.decode("ascii", "replace")) if text is not None else {}
     now = time.time()
     if args.json:
         json.dump(with_counters(status, conns, now), sys.stdout, indent=1)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lvslite import snapshot
-from lvslite import sync
+from lvslite import snapshot, sync
 from lvslite.ipvs import IPVSError
+from lvslite.ipvs import proc as ipvs_proc
 from lvslite.model import Real, RealKey, ServiceKey, VirtualService
 from lvslite.reconcile import apply_ops, diff
 
@@ -71,7 +71,7 @@ def table(*services):
 @pytest.fixture
 def rig(tmp_path, monkeypatch):
     proc = tmp_path / "ip_vs"
-    monkeypatch.setattr(snapshot, "PROC", str(proc))
+    monkeypatch.setattr(ipvs_proc, "PROC", str(proc))
     return ProcKernel(proc), str(tmp_path / "state")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import time
 
 from lvslite import status as statusfile
@@ -91,6 +92,48 @@ class Daemon:
         self.cycles = 0
         self.ops_total = 0
         self.started = clock()
+        self.pid_path = ""                        # written by open(), removed by close()
+
+    @classmethod
+    def open(cls, config_path: str, backend: str = "netlink") -> Daemon:
+        """A daemon ready to serve, in start-up order: the config validated completely
+        (ConfigError/CheckError, nothing touched), the state directory (StateError), the
+        kernel (IPVSError), then the pid file. close() undoes the last two."""
+        from lvslite.ipvs import open_backend
+        from lvslite.state import PID_FILE, ensure_dir
+
+        daemon = cls(config_path, None, state_dir="")
+        daemon.load_config()
+        daemon.state_dir = ensure_dir()
+        daemon.backend = open_backend(backend)
+        daemon.pid_path = os.path.join(daemon.state_dir, PID_FILE)
+        with open(daemon.pid_path, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return daemon
+
+    def close(self) -> None:
+        self.engine.close()
+        self.backend.close()
+        if self.pid_path:
+            try:
+                os.unlink(self.pid_path)
+            except OSError:
+                pass
+
+    def serve(self, *, sysctls: bool = True) -> None:
+        """Run until SIGTERM/SIGINT with the signals installed, then close(); with
+        `sysctls`, SYSCTLS are set first (a failure is a warning)."""
+        try:
+            if sysctls:
+                for problem in set_sysctls(SYSCTLS):
+                    log.warning("%s", problem)
+            install_signals(self)
+            log.info("started: %s, %d services, %d reals checked", self.config_path,
+                     len(self.config.services), len(self.plan))
+            self.run()
+            log.info("stopping on signal; the kernel table is left as it is")
+        finally:
+            self.close()
 
     # ------------------------------------------------------------------ configuration
     def load_config(self) -> None:
@@ -214,6 +257,22 @@ class Daemon:
 
     def write_status(self) -> None:
         statusfile.write(self.state_dir, self.status())
+
+
+def setup_logging(where: str) -> None:
+    """Log to syslog (/dev/log) for "syslog", or "auto" when there is one; else stderr."""
+    logger = logging.getLogger("lvslite")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if where == "syslog" or (where == "auto" and os.path.exists("/dev/log")):
+        from logging.handlers import SysLogHandler
+        handler = SysLogHandler(address="/dev/log", facility=SysLogHandler.LOG_DAEMON)
+        handler.setFormatter(logging.Formatter(f"lvslite[{os.getpid()}]: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s lvslite: %(message)s",
+                                               "%H:%M:%S"))
+    logger.handlers[:] = [handler]
 
 
 def install_signals(daemon: Daemon) -> None:

@@ -29,8 +29,7 @@ import re
 from lvslite.atomic import write_atomically
 from lvslite.ipvs import proc
 from lvslite.ipvs.proc import witness
-from lvslite.ipvs.ops import EDIT_REAL
-from lvslite.model import VirtualService
+from lvslite.model import EDIT_REAL, VirtualService
 
 FILE = "kernel.snapshot"
 VERSION = 1

@@ -24,10 +24,15 @@ def add_arguments(parser) -> None:
                         help="how to talk to the kernel (default: netlink)")
 
 
+def summary_line(ops) -> str:
+    """The last line: what was done, one count per operation."""
+    from lvslite.model import summary
+    return "%d added, %d changed, %d removed" % summary(ops)
+
+
 def run(args) -> int:
     from lvslite.config import ConfigError, load
     from lvslite.ipvs import IPVSError, open_backend
-    from lvslite.ipvs.ops import summary_line
     from lvslite.model import apply_table
     from lvslite.state import StateError, ensure_dir
     from lvslite.sync import apply

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 
 from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
-from lvslite.ipvs.ops import (ADD_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op,
-                              argv, command_line, prefix_of)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
+from lvslite.ipvs.ops import argv, command_line
+from lvslite.model import (ADD_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, Real,
+                           RealKey, ServiceKey, Table, VirtualService, prefix_of)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

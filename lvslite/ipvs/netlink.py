@@ -30,9 +30,9 @@ import struct
 import _socket as socket
 
 from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
-                              EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op, prefix_of)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService, host_prefix
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                           EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op, Real, RealKey,
+                           ServiceKey, Table, VirtualService, host_prefix, prefix_of)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

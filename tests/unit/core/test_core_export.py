@@ -8,8 +8,8 @@ import pytest
 from lvslite.ipvs.export import (cmp_reals, cmp_services, glibc_sort, to_config,
                                  to_ipvsadm, to_json)
 from lvslite.ipvs.ipvsadm import parse_save, split_hostport
-from lvslite.ipvs.ops import F_ONEPACKET, F_SCHED1, F_SCHED2
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import (F_ONEPACKET, F_SCHED1, F_SCHED2, Real, RealKey, ServiceKey,
+                           VirtualService)
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from lvslite.ipvs import IPVSError
 from lvslite.ipvs import netlink as nl
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_SERVICE,
-                              F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, prefix_of)
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_SERVICE,
+                           F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, Real, RealKey,
+                           ServiceKey, VirtualService, prefix_of)
 
 FAMILY = 0x21
 

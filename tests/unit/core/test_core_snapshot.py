@@ -222,7 +222,7 @@ def v4_tables():
 def test_predicted_text_after_weight_edits_is_the_kernels(before, seed, tmp_path_factory):
     """predict() against this file's rendering of ip_vs_info_seq_show (the guest tests hold
     it to the real kernel: a wrong prediction there shows as an extra dump)."""
-    from lvslite.ipvs.ops import EDIT_REAL, Op
+    from lvslite.model import EDIT_REAL, Op
     rnd = random.Random(seed)
     before = {k: v.replace(reals=tuple(r for r in v.reals if ":" not in r.key.address))
               for k, v in before.items()}
@@ -237,7 +237,7 @@ def test_predicted_text_after_weight_edits_is_the_kernels(before, seed, tmp_path
 
 
 def test_other_changes_are_not_predicted():
-    from lvslite.ipvs.ops import ADD_REAL, EDIT_REAL, Op
+    from lvslite.model import ADD_REAL, EDIT_REAL, Op
     t = table(svc(1))
     seen = proc_text(t)
     s1 = svc(1)

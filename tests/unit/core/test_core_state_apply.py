@@ -8,8 +8,7 @@ import pytest
 from lvslite import state
 from lvslite import sync
 from lvslite.ipvs import IPVSError
-from lvslite.ipvs.ops import ADD_SERVICE, DEL_SERVICE
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import ADD_SERVICE, DEL_SERVICE, Real, RealKey, ServiceKey, VirtualService
 from lvslite.reconcile import apply_ops
 
 K1 = ServiceKey(4, "tcp", "10.0.0.100", 80)

@@ -179,12 +179,18 @@ class IpvsadmBackend:
             raise IPVSError(f"cannot run {self.path}: {exc.strerror}", exc.errno)
 
     def dump(self) -> Table:
+        return self._save()[1]
+
+    def save_text(self) -> str:
+        """ipvsadm's own `-S -n`, verbatim (once it is known to be a table lvslite reads)."""
+        return self._save()[0]
+
+    def _save(self) -> tuple[str, Table]:
         proc = self._run(["-S", "-n"])
         if proc.returncode != 0:
             raise IPVSError(explain(proc.stderr))
-        self.save_text = proc.stdout    # what `export --format ipvsadm` prints verbatim
         try:
-            return parse_save(proc.stdout)
+            return proc.stdout, parse_save(proc.stdout)
         except ParseError as exc:
             raise IPVSError(f"cannot read the table from ipvsadm: {exc}")
 

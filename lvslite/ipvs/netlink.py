@@ -327,21 +327,29 @@ class NetlinkBackend(GenlSocket):
 
     # ---------------------------------------------------------------- the interface
     def dump(self) -> Table:
-        """The live table, services in the kernel's order (dict order); each service's reals
-        in the kernel's order are kept in `self.dest_order` (ipvsadm -S sorts from those)."""
+        """The live table, services in the kernel's order (dict order)."""
+        return self._dump_ordered()[0]
+
+    def save_text(self) -> str:
+        """`ipvsadm -S -n`'s text, sorted as ipvsadm sorts from the kernel's order."""
+        from lvslite.ipvs.export import to_ipvsadm
+        return to_ipvsadm(*self._dump_ordered())
+
+    def _dump_ordered(self) -> tuple[Table, dict[ServiceKey, tuple[RealKey, ...]]]:
+        """The live table, and each service's reals in the kernel's order."""
         table: Table = {}
-        self.dest_order: dict[ServiceKey, tuple[RealKey, ...]] = {}
+        order: dict[ServiceKey, tuple[RealKey, ...]] = {}
         services = self._dump(IPVS_CMD_GET_SERVICE, b"", IPVS_CMD_ATTR_SERVICE,
                               lambda b, s, e: decode_service(parse_attrs(b, s, e, SERVICE_WANT)))
         for svc in services:
             af = svc.key.af
             dests = self._dump(IPVS_CMD_GET_DEST, service_attr(svc, full=False),
                                IPVS_CMD_ATTR_DEST, lambda b, s, e: read_dest(b, s, e, af))
-            self.dest_order[svc.key] = tuple(r.key for r in dests)
+            order[svc.key] = tuple(r.key for r in dests)
             dests.sort()                # by key: a service's reals have distinct keys
             table[svc.key] = VirtualService(svc.key, svc.scheduler, svc.persistent,
                                             svc.netmask, svc.flags, tuple(dests))
-        return table
+        return table, order
 
     def apply(self, ops: Sequence[Op]) -> None:
         """Run `ops` in order, checking every acknowledgement. A refusal does not stop the

@@ -1,2 +1,25 @@
-"""lvslite: the on-box IPVS agent. Standard library only on its core path (docs/design.md#rules)."""
+"""lvslite: the on-box IPVS agent. Standard library only on its core path (docs/design.md#rules).
+
+What every command shares lives here, in the package every lvslite import loads anyway (a
+module of its own would be one more import on each command): the exit codes, the way an error
+is printed, and where the config is.
+"""
 __version__ = "0.1.0"
+
+import sys
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_KERNEL = 0, 1, 2, 3
+
+
+def error(message: object) -> None:
+    """Each line of `message` on stderr as `lvslite: error: ...`."""
+    for line in str(message).splitlines() or [""]:
+        if not line.startswith("lvslite: "):
+            line = f"lvslite: error: {line}"
+        sys.stderr.write(line + "\n")
+
+
+def config_path(args) -> str:
+    """-c FILE, else $LVSLITE_CONFIG, else /etc/lvslite.json."""
+    from lvslite.config import default_path
+    return getattr(args, "config", None) or default_path()

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import List, Optional
 
-from lvslite.cmd import EXIT_USAGE
+from lvslite import EXIT_USAGE
 
 # name -> (module, one-line help). A module that does not exist yet is simply not offered.
 COMMANDS = {

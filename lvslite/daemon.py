@@ -2,7 +2,7 @@
 
 One selector loop (the check engine's) drives everything: check results update each real's
 health (checks/state.py); a change of health makes the effective table (effective.py), which
-is reconciled against the kernel's table (the same `execute` as `lvslite apply`: a dump, or the
+is reconciled against the kernel's table (lvslite.sync, as `lvslite apply` does: a dump, or the
 snapshot /proc/net/ip_vs shows is still true). Nothing else
 talks to the kernel, and the only files written are in the state directory (tmpfs).
 
@@ -14,19 +14,18 @@ while init restarts the daemon.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
+import sys
 import time
 
-from lvslite.atomic import write_atomically
+from lvslite import status as statusfile
 from lvslite.checks.engine import Engine
 from lvslite.checks.spec import CheckSpec, Target
 from lvslite.checks.state import INITIAL, Health, update
 from lvslite.effective import effective_table
 from lvslite.model import Config, RealKey, ServiceKey, Table
-from lvslite.state import STATUS_FILE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -70,14 +69,14 @@ def set_sysctls(values: Dict[str, str]) -> List[str]:
 class Daemon:
     def __init__(self, config_path: str, backend, *, state_dir: str,
                  load=None, clock=time.time) -> None:
-        from lvslite.cmd.apply import execute
+        from lvslite.sync import apply
         if load is None:
             from lvslite.config import load
         self.config_path = config_path
         self.backend = backend
         self.state_dir = state_dir
         self._load = load
-        self._execute = execute
+        self._apply = apply
         self._clock = clock
         self.engine = Engine()
         self.config = Config()
@@ -93,6 +92,48 @@ class Daemon:
         self.cycles = 0
         self.ops_total = 0
         self.started = clock()
+        self.pid_path = ""                        # written by open(), removed by close()
+
+    @classmethod
+    def open(cls, config_path: str, backend: str = "netlink") -> Daemon:
+        """A daemon ready to serve, in start-up order: the config validated completely
+        (ConfigError, nothing touched), the state directory (StateError), the
+        kernel (IPVSError), then the pid file. close() undoes the last two."""
+        from lvslite.ipvs import open_backend
+        from lvslite.state import PID_FILE, ensure_dir
+
+        daemon = cls(config_path, None, state_dir="")
+        daemon.load_config()
+        daemon.state_dir = ensure_dir()
+        daemon.backend = open_backend(backend)
+        daemon.pid_path = os.path.join(daemon.state_dir, PID_FILE)
+        with open(daemon.pid_path, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return daemon
+
+    def close(self) -> None:
+        self.engine.close()
+        self.backend.close()
+        if self.pid_path:
+            try:
+                os.unlink(self.pid_path)
+            except OSError:
+                pass
+
+    def serve(self, *, sysctls: bool = True) -> None:
+        """Run until SIGTERM/SIGINT with the signals installed, then close(); with
+        `sysctls`, SYSCTLS are set first (a failure is a warning)."""
+        try:
+            if sysctls:
+                for problem in set_sysctls(SYSCTLS):
+                    log.warning("%s", problem)
+            install_signals(self)
+            log.info("started: %s, %d services, %d reals checked", self.config_path,
+                     len(self.config.services), len(self.plan))
+            self.run()
+            log.info("stopping on signal; the kernel table is left as it is")
+        finally:
+            self.close()
 
     # ------------------------------------------------------------------ configuration
     def load_config(self) -> None:
@@ -156,7 +197,7 @@ class Daemon:
                 log.error("%s: depool_threshold keeps failing real(s) %s in the table",
                           skey, ", ".join(str(r) for r in reals))
         self.held = held
-        ops = self._execute(table, self.backend, directory=self.state_dir)
+        ops = self._apply(table, self.backend, directory=self.state_dir)
         for op in ops:
             log.info("kernel: %s", op)
         self.ops_total += len(ops)
@@ -202,24 +243,36 @@ class Daemon:
             for real in sc.service.reals:
                 h = self.health.get((skey, real.key), INITIAL)
                 at = self.last_at.get((skey, real.key))
-                reals.append({"address": str(real.key), "weight": real.weight,
-                              "effective_weight": inkernel.get(real.key),
-                              "health": h.state, "reason": h.reason,
-                              "checked_ago_s": None if at is None else round(now - at, 1)})
+                reals.append(statusfile.real_entry(
+                    str(real.key), real.weight, inkernel.get(real.key), h.state, h.reason,
+                    None if at is None else round(now - at, 1)))
             fb = sc.fallback
-            services.append({"virtual": str(skey), "scheduler": sc.service.scheduler,
-                             "reals": reals,
-                             "fallback": str(fb.key) if fb is not None else None,
-                             "fallback_active": fb is not None and fb.key in inkernel})
-        return {"pid": os.getpid(), "time": now, "started": self.started,
-                "config": self.config_path, "cycles": self.cycles, "ops": self.ops_total,
-                "interval_max_s": max((s.interval for _, s in self.plan.values()), default=0),
-                "services": services}
+            services.append(statusfile.service_entry(
+                str(skey), sc.service.scheduler, reals,
+                str(fb.key) if fb is not None else None,
+                fb is not None and fb.key in inkernel))
+        return statusfile.document(
+            os.getpid(), now, self.started, self.config_path, self.cycles, self.ops_total,
+            max((s.interval for _, s in self.plan.values()), default=0), services)
 
     def write_status(self) -> None:
-        path = os.path.join(self.state_dir, STATUS_FILE)
-        data = json.dumps(self.status(), separators=(",", ":")).encode()
-        write_atomically(path, data, f"{path}.tmp", durable=False)   # every second, tmpfs
+        statusfile.write(self.state_dir, self.status())
+
+
+def setup_logging(where: str) -> None:
+    """Log to syslog (/dev/log) for "syslog", or "auto" when there is one; else stderr."""
+    logger = logging.getLogger("lvslite")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if where == "syslog" or (where == "auto" and os.path.exists("/dev/log")):
+        from logging.handlers import SysLogHandler
+        handler = SysLogHandler(address="/dev/log", facility=SysLogHandler.LOG_DAEMON)
+        handler.setFormatter(logging.Formatter(f"lvslite[{os.getpid()}]: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s lvslite: %(message)s",
+                                               "%H:%M:%S"))
+    logger.handlers[:] = [handler]
 
 
 def install_signals(daemon: Daemon) -> None:

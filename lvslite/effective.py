@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import math
 
+from lvslite.checks.state import UP
 from lvslite.model import Config, Real, RealKey, ServiceConfig, ServiceKey, Table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Dict, List, Mapping, Tuple
     HealthMap = Mapping[Tuple[ServiceKey, RealKey], str]  # "up" | "down" | "unknown"
-
-UP = "up"
 
 
 def held_in(sc: ServiceConfig, health: HealthMap) -> List[RealKey]:

@@ -31,6 +31,28 @@ def host_prefix(af: int) -> int:
     return 128 if af == 6 else 32
 
 
+def prefix_of(mask: int) -> int:
+    """Leading one bits of a 32-bit IPv4 mask (a non-contiguous mask is cut at its first
+    hole): the persistence granularity as a prefix length."""
+    n = 0
+    while n < 32 and mask & (0x80000000 >> n):
+        n += 1
+    return n
+
+
+# Service flags, from the kernel's include/uapi/linux/ip_vs.h (IP_VS_SVC_F_*).
+F_PERSISTENT = 0x0001
+F_HASHED = 0x0002          # set by the kernel itself; never sent (it breaks hashing on add)
+F_ONEPACKET = 0x0004
+F_SCHED1 = 0x0008          # sh-fallback / mh-fallback
+F_SCHED2 = 0x0010          # sh-port / mh-port
+F_SCHED3 = 0x0020
+# What VirtualService.flags may hold: the flags a user sets (-o, -b); persistence is its own
+# field and HASHED is the kernel's bookkeeping.
+USER_FLAGS = F_ONEPACKET | F_SCHED1 | F_SCHED2 | F_SCHED3
+SCHED_FLAGS = F_SCHED1 | F_SCHED2 | F_SCHED3
+
+
 class Record(tuple):
     """A tuple whose fields also have names (a namedtuple without importing collections).
 
@@ -135,6 +157,70 @@ class VirtualService(Record):
 # VirtualService (a plain dict; the name is for annotations).
 Table = dict
 
+
+# --------------------------------------------------------------------------- changes
+
+ADD_SERVICE = "add-service"
+EDIT_SERVICE = "edit-service"
+DEL_SERVICE = "del-service"
+ADD_REAL = "add-real"
+EDIT_REAL = "edit-real"
+DEL_REAL = "del-real"
+KINDS = (ADD_SERVICE, EDIT_SERVICE, DEL_SERVICE, ADD_REAL, EDIT_REAL, DEL_REAL)
+
+
+class Op:
+    """One change of the kernel's table, as reconcile decides it and every backend performs
+    it. For service ops `service` carries the attributes to set (for a delete, the kernel's
+    entry); for real ops only `service.key` matters and `real` is the real to add, set or
+    delete. Immutable; a plain slotted class, not a dataclass, because apply can make
+    thousands and dataclasses would pull `inspect` into the agent. Prints as the ipvsadm
+    command line that performs it (lvslite.ipvs.ops)."""
+    __slots__ = ("kind", "service", "real")
+
+    def __init__(self, kind: str, service: VirtualService, real: Real | None = None) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "service", service)
+        object.__setattr__(self, "real", real)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Op is immutable")
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Op):
+            return NotImplemented
+        return (self.kind, self.service, self.real) == (other.kind, other.service, other.real)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.service.key, self.real))
+
+    def __repr__(self) -> str:
+        return f"Op({self.kind!r}, {self.service!r}, {self.real!r})"
+
+    @property
+    def key(self) -> ServiceKey:
+        return self.service.key
+
+    def __str__(self) -> str:
+        from lvslite.ipvs.ops import command_line
+        return command_line(self)
+
+
+def summary(ops) -> tuple:
+    """(added, changed, removed): one count per operation, so the three add up to len(ops).
+    Deleting a service counts once, whatever number of reals went with it."""
+    added = changed = removed = 0
+    for op in ops:
+        if op.kind in (ADD_SERVICE, ADD_REAL):
+            added += 1
+        elif op.kind in (EDIT_SERVICE, EDIT_REAL):
+            changed += 1
+        else:
+            removed += 1
+    return added, changed, removed
+
+
+# --------------------------------------------------------------------------- the config
 
 class ServiceConfig:
     """One service of the config file: the kernel-level service with ALL its configured reals,

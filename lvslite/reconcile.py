@@ -21,9 +21,9 @@ Rules:
 from __future__ import annotations
 
 
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
-                              EDIT_SERVICE, USER_FLAGS, Op)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService, host_prefix
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                           EDIT_SERVICE, USER_FLAGS, Op, Real, RealKey, ServiceKey, Table,
+                           VirtualService, host_prefix)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

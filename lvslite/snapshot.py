@@ -27,58 +27,14 @@ import os
 import re
 
 from lvslite.atomic import write_atomically
-from lvslite.ipvs.ops import EDIT_REAL
-from lvslite.model import VirtualService
+from lvslite.ipvs import proc
+from lvslite.ipvs.proc import witness
+from lvslite.model import EDIT_REAL, VirtualService
 
-PROC = "/proc/net/ip_vs"
 FILE = "kernel.snapshot"
 VERSION = 1
 HIDDEN_SCHEDULERS = ("sh", "mh")     # schedulers that read flags /proc does not show
-
-# ip_vs_ctl.c (ip_vs_info_seq_show) prints a destination line as
-# "  -> ADDRESS:PORT      %-7s %-6d %-10d %-10d\n": forward, weight, then the active and
-# inactive connection counters, which change with traffic. Cutting the last 22 bytes of each
-# destination line drops exactly those two: they are ints, 10 characters at most, so they
-# always fill their padded columns, and the cut can never reach the weight or the method (a
-# wider counter would only leave some of itself behind: a mismatch, a dump, never a false
-# match). The header names the columns: any other layout is not trusted at all.
-DEST_HEADER = b"  -> RemoteAddress:Port Forward Weight ActiveConn InActConn"
-COUNTERS = 22
-
-
-def witness(path: str | None = None) -> bytes | None:
-    """The kernel's text view of this network namespace's table without the connection
-    counters; None when it cannot be read (no IPVS, no /proc) or has another layout."""
-    try:
-        fd = os.open(path or PROC, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        parts = []
-        while True:     # big reads: seq_file fills each one whole (fewer walks, no regrowth)
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            parts.append(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    lines = b"".join(parts).split(b"\n")
-    if len(lines) < 4 or lines[2] != DEST_HEADER:
-        return None
-    # a split and one slice per line: ~7x faster than a regular expression substitution
-    return b"\n".join([ln[:-COUNTERS] if ln[:4] == b"  ->" else ln for ln in lines])
-
-
-# What ip_vs_info_seq_show prints for the fields a weight or forwarding edit changes.
-_FWD_TEXT = {"masq": b"Masq", "gate": b"Route", "ipip": b"Tunnel"}
-_PROTO_TEXT = {"tcp": b"TCP", "udp": b"UDP", "sctp": b"SCTP"}
 _SERVICE_LINE = re.compile(rb"\n[^ \n]")
-
-
-def _hex(address: str) -> bytes:
-    return b"%02X%02X%02X%02X" % tuple(int(octet) for octet in address.split("."))
 
 
 def predict(seen: bytes, ops) -> bytes | None:
@@ -92,21 +48,17 @@ def predict(seen: bytes, ops) -> bytes | None:
         key, real = op.key, op.real
         if op.kind != EDIT_REAL or key.af != 4 or ":" in real.key.address:
             return None
-        if key.fwmark:
-            head = b"\nFWM  %08X " % key.fwmark
-        else:
-            head = b"\n%s  %s:%04X " % (_PROTO_TEXT[key.protocol], _hex(key.address), key.port)
-        start = text.find(head)
+        start = text.find(proc.service_start(key))
         if start < 0:
             return None
         following = _SERVICE_LINE.search(text, start + 1)
         stop = following.start() if following else len(text)
-        line = b"\n  -> %s:%04X      " % (_hex(real.key.address), real.key.port)
+        line = proc.dest_start(real.key)
         at = text.find(line, start, stop)
         if at < 0:
             return None
         end = text.find(b"\n", at + 1)
-        text = (text[:at] + line + b"%-7s %-6d" % (_FWD_TEXT[real.forward], real.weight)
+        text = (text[:at] + line + proc.dest_columns(real.forward, real.weight)
                 + text[end if end >= 0 else len(text):])
     return text
 

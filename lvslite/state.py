@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
 
 DEFAULT_DIR = "/run/lvslite"
 OWNED_FILE = "owned.json"
-STATUS_FILE = "status.json"     # the daemon's, read by `lvslite status`
 PID_FILE = "lvslite.pid"        # the daemon's
 VERSION = 1
 

@@ -1,24 +1,8 @@
 """One module per `lvslite` subcommand: add_arguments(parser) and run(args) -> int.
 
-What they share: the exit codes of docs/config.md#exit-codes, the way an error is printed, and where
-the config is.
+A command parses its arguments, calls the agent's modules and prints; nothing else. What the
+commands share (exit codes, the error printer, where the config is) lives in the lvslite
+package itself, and is named here too for the commands that import it from their package.
 """
-from __future__ import annotations
-
-import sys
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_KERNEL = 0, 1, 2, 3
-
-
-def error(message: object) -> None:
-    """Each line of `message` on stderr as `lvslite: error: ...`."""
-    for line in str(message).splitlines() or [""]:
-        if not line.startswith("lvslite: "):
-            line = f"lvslite: error: {line}"
-        sys.stderr.write(line + "\n")
-
-
-def config_path(args) -> str:
-    """-c FILE, else $LVSLITE_CONFIG, else /etc/lvslite.json."""
-    from lvslite.config import default_path
-    return getattr(args, "config", None) or default_path()
+from lvslite import (EXIT_INVALID, EXIT_KERNEL, EXIT_OK, EXIT_USAGE,  # noqa: F401
+                     config_path, error)

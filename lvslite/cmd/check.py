@@ -7,7 +7,7 @@ problem on stderr: `lvslite: error: <JSON path>: <what is wrong> (<what is expec
 from __future__ import annotations
 
 
-from lvslite.cmd import EXIT_INVALID, EXIT_OK, config_path, error
+from lvslite import EXIT_INVALID, EXIT_OK, config_path, error
 
 
 def add_arguments(parser) -> None:

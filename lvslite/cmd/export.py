@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from lvslite.cmd import EXIT_KERNEL, EXIT_OK, error
+from lvslite import EXIT_KERNEL, EXIT_OK, error
 
 
 def add_arguments(parser) -> None:
@@ -21,25 +21,21 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from lvslite.ipvs import IPVSError, open_backend
-    from lvslite.ipvs.export import to_ipvsadm, to_json
 
+    as_json = args.format == "json"
     try:
-        backend = open_backend(getattr(args, "backend", None) or "netlink")
+        backend = open_backend(args.backend)
         try:
-            table = backend.dump()
-            order = getattr(backend, "dest_order", None)
+            got = backend.dump() if as_json else backend.save_text()
         finally:
             backend.close()
     except IPVSError as exc:
         error(exc)
         return EXIT_KERNEL
-    if getattr(args, "format", "ipvsadm") == "json":
-        text, warnings = to_json(table)
+    if as_json:
+        from lvslite.ipvs.export import to_json
+        got, warnings = to_json(got)
         for w in warnings:
             sys.stderr.write(f"lvslite: warning: {w}\n")
-        sys.stdout.write(text)
-    else:
-        # the ipvsadm backend read the table as `ipvsadm -S -n` text: that is the answer
-        text = getattr(backend, "save_text", None)
-        sys.stdout.write(text if text is not None else to_ipvsadm(table, order))
+    sys.stdout.write(got)
     return EXIT_OK

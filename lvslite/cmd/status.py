@@ -8,70 +8,23 @@ failure ldirectord users found the hard way (docs/reference/control-planes.md#wh
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
-from lvslite.cmd import EXIT_INVALID, EXIT_OK, error
+from lvslite import EXIT_INVALID, EXIT_OK, error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
-    from typing import Dict, Optional, Tuple
+    from typing import Dict, Tuple
 WIDTH = 80      # a serial console
-STALE_S = 10.0  # no rewrite for this long (beyond the longest check interval) = stale
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
-def _addr(hexaddr: str) -> str:
-    """'0A000164' or '[2001:0db8:...]' (as /proc/net/ip_vs prints them) to canonical text."""
-    import ipaddress
-    if hexaddr.startswith("["):
-        return str(ipaddress.ip_address(hexaddr.strip("[]")))
-    return str(ipaddress.IPv4Address(int(hexaddr, 16)))
-
-
-def _hostport(text: str) -> str:
-    host, _, port = text.rpartition(":")
-    addr = _addr(host)
-    return f"[{addr}]:{int(port, 16)}" if ":" in addr else f"{addr}:{int(port, 16)}"
-
-
-def parse_proc_ip_vs(text: str) -> Dict[Tuple[str, str], Tuple[int, int]]:
-    """{(service, real): (active, inactive)}; service as 'tcp 10.0.1.100:80' or 'fwmark:1',
-    the same spelling as model.ServiceKey's str()."""
-    out: Dict[Tuple[str, str], Tuple[int, int]] = {}
-    service = None
-    for line in text.splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] in ("TCP", "UDP", "SCTP") and len(parts) >= 2:
-            service = f"{parts[0].lower()} {_hostport(parts[1])}"
-        elif parts[0] == "FWM" and len(parts) >= 2:
-            service = f"fwmark:{int(parts[1], 16)}"
-        elif parts[0] == "->" and service and len(parts) >= 6 and parts[1] != "RemoteAddress:Port":
-            out[(service, _hostport(parts[1]))] = (int(parts[4]), int(parts[5]))
-    return out
-
-
-def read_status(state_dir: str) -> Optional[dict]:
-    from lvslite.state import STATUS_FILE
-    try:
-        with open(os.path.join(state_dir, STATUS_FILE)) as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
-
-
-def is_stale(status: dict, now: float) -> bool:
-    """No rewrite for STALE_S beyond the longest check interval: the daemon is not looping."""
-    return now - status["time"] > STALE_S + status.get("interval_max_s", 0)
-
-
 def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: float) -> str:
+    from lvslite.status import counters, is_stale
     age = now - status["time"]
     lines = [f"lvslite pid {status['pid']}  {status['config']}  updated {age:.0f}s ago"
              f"  {status['ops']} kernel ops"]
@@ -88,7 +41,7 @@ def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: flo
             eff = r["effective_weight"]
             weight = f"{'-' if eff is None else eff}/{r['weight']}"
             ago = "-" if r["checked_ago_s"] is None else f"{r['checked_ago_s']:.0f}s"
-            act, inact = conns.get((svc["virtual"], r["address"]), (0, 0))
+            act, inact = counters(conns, svc, r)
             left = (f"  {r['address']:<24} {weight:>9} {r['health']:<7} {ago:>7} {act:>5} "
                     f"{inact:>6}")
             reason = r["reason"]
@@ -101,25 +54,20 @@ def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: flo
 
 
 def run(args) -> int:
-    from lvslite.state import STATUS_FILE, state_dir
+    from lvslite.ipvs import proc
+    from lvslite.state import state_dir
+    from lvslite.status import STATUS_FILE, read, with_counters
     d = state_dir()
-    status = read_status(d)
+    status = read(d)
     if status is None:
         error(f"{d}/{STATUS_FILE}: no status (is `lvslite run` running? start it, or set "
               f"LVSLITE_STATE_DIR)")
         return EXIT_INVALID
-    try:
-        with open("/proc/net/ip_vs") as fh:
-            conns = parse_proc_ip_vs(fh.read())
-    except OSError:
-        conns = {}
+    text = proc.read()
+    conns = proc.connections(text.decode("ascii", "replace")) if text is not None else {}
     now = time.time()
     if args.json:
-        for svc in status["services"]:
-            for r in svc["reals"]:
-                r["active"], r["inactive"] = conns.get((svc["virtual"], r["address"]), (0, 0))
-        status["stale"] = is_stale(status, now)
-        json.dump(status, sys.stdout, indent=1)
+        json.dump(with_counters(status, conns, now), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         print(render(status, conns, now))

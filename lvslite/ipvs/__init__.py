@@ -3,6 +3,7 @@
 Backends share one small interface, so `apply` and `export` never know which one they hold:
 
     backend.dump() -> Table          the live table, as model values
+    backend.save_text() -> str       the live table exactly as `ipvsadm -S -n` prints it
     backend.apply(ops) -> None       run the ops in order; IPVSError says which one failed
     backend.close() -> None
 

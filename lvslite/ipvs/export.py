@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import socket
 
-from lvslite.ipvs.ops import (F_ONEPACKET, FORWARD_SWITCH, PROTO_OPTION, SCHED_FLAGS,
-                              netmask_text, sched_flag_names)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
+from lvslite.ipvs.ops import FORWARD_SWITCH, PROTO_OPTION, netmask_text, sched_flag_names
+from lvslite.model import (F_ONEPACKET, SCHED_FLAGS, Real, RealKey, ServiceKey, Table,
+                           VirtualService)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 
 from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
-from lvslite.ipvs.ops import (ADD_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op,
-                              argv, command_line, prefix_of)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService
+from lvslite.ipvs.ops import argv, command_line
+from lvslite.model import (ADD_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, Real,
+                           RealKey, ServiceKey, Table, VirtualService, prefix_of)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
@@ -179,12 +179,18 @@ class IpvsadmBackend:
             raise IPVSError(f"cannot run {self.path}: {exc.strerror}", exc.errno)
 
     def dump(self) -> Table:
+        return self._save()[1]
+
+    def save_text(self) -> str:
+        """ipvsadm's own `-S -n`, verbatim (once it is known to be a table lvslite reads)."""
+        return self._save()[0]
+
+    def _save(self) -> tuple[str, Table]:
         proc = self._run(["-S", "-n"])
         if proc.returncode != 0:
             raise IPVSError(explain(proc.stderr))
-        self.save_text = proc.stdout    # what `export --format ipvsadm` prints verbatim
         try:
-            return parse_save(proc.stdout)
+            return proc.stdout, parse_save(proc.stdout)
         except ParseError as exc:
             raise IPVSError(f"cannot read the table from ipvsadm: {exc}")
 

@@ -2,11 +2,12 @@
 
 Why our own client: pyroute2 costs ~20 MB of RSS (docs/reference/control-planes.md#generic-netlink-and-python-libraries) and the
 box has 64-256 MB; libnl is C. This module speaks exactly the part of the IPVS family that
-`apply`/`export` need: resolve the family, dump services and their destinations, and
-new/set/del of services and destinations, for IPv4, IPv6 and fwmark services.
+`apply`/`export` need: dump services and their destinations, and new/set/del of services and
+destinations, for IPv4, IPv6 and fwmark services. The generic netlink underneath (framing,
+attributes, family resolution, the socket) is lvslite.ipvs.genl.
 
 Wire format (all numbers from the kernel's include/uapi/linux/ip_vs.h and
-net/netfilter/ipvs/ip_vs_ctl.c, and from linux/netlink.h, linux/genetlink.h):
+net/netfilter/ipvs/ip_vs_ctl.c):
 - every attribute in host byte order except ports (be16) and the IPv4 persistence netmask
   (be32, a dotted mask); for IPv6 the netmask attribute holds the prefix length as a plain
   u32, which is how the kernel compares it (1..128);
@@ -23,44 +24,22 @@ and acknowledges each one), so a 5000-operation apply costs 79 sends instead of 
 from __future__ import annotations
 
 import os
-import struct
 
-# The C module itself: socket.py wraps it in conveniences this client does not use and
-# imports selectors and array for them (+0.8 MB RSS on every apply).
+# The C modules themselves, as in lvslite.ipvs.genl.
 import _socket as socket
+import _struct as struct
 
 from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
-                              EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op, prefix_of)
-from lvslite.model import Real, RealKey, ServiceKey, Table, VirtualService, host_prefix
+from lvslite.ipvs.genl import (NLA_F_NESTED, NLA_TYPE_MASK, NLATTR, NLM_F_ACK, NLM_F_REQUEST,
+                               NLMSG_ERROR, GenlSocket, genl_message, nla, nla_be16, nla_nest,
+                               nla_str, nla_u16, nla_u32, parse_attrs, parse_error, u16, u32)
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                           EDIT_SERVICE, F_PERSISTENT, USER_FLAGS, Op, Real, RealKey,
+                           ServiceKey, Table, VirtualService, host_prefix, prefix_of)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Sequence
-
-# linux/netlink.h
-NETLINK_GENERIC = 16
-NLM_F_REQUEST = 0x01
-NLM_F_MULTI = 0x02
-NLM_F_ACK = 0x04
-NLM_F_DUMP = 0x300          # NLM_F_ROOT | NLM_F_MATCH
-NLM_F_CAPPED = 0x100        # in an error message: the request was not echoed back
-NLM_F_ACK_TLVS = 0x200      # in an error message: extended-ack attributes follow
-NLMSG_NOOP = 1
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLMSG_OVERRUN = 4
-NLMSGERR_ATTR_MSG = 1
-SOL_NETLINK = 270
-NETLINK_CAP_ACK = 10
-NETLINK_EXT_ACK = 11
-NLA_F_NESTED = 0x8000
-NLA_TYPE_MASK = 0x3FFF
-# linux/genetlink.h
-GENL_ID_CTRL = 0x10
-CTRL_CMD_GETFAMILY = 3
-CTRL_ATTR_FAMILY_ID = 1
-CTRL_ATTR_FAMILY_NAME = 2
 
 # include/uapi/linux/ip_vs.h
 IPVS_GENL_NAME = "IPVS"
@@ -120,46 +99,9 @@ PROTO_NAME = {6: "tcp", 17: "udp", 132: "sctp"}
 
 BATCH_MESSAGES = 64      # acks of one batch must fit the socket's receive buffer
 BATCH_BYTES = 32768      # well under the default netlink send buffer (sk_sndbuf - 32)
-RECV_BYTES = 65536       # a dump part is at most 32 kB (net/netlink/af_netlink.c)
-TIMEOUT_S = 30.0         # no reply at all within this: give up with an IPVSError
-
-_HDR = struct.Struct("=IHHII")      # struct nlmsghdr
-_GENL = struct.Struct("=BBH")       # struct genlmsghdr
-_NLA = struct.Struct("=HH")         # struct nlattr
 
 
 # --------------------------------------------------------------------------- encoding
-
-def nla(atype: int, payload: bytes) -> bytes:
-    size = _NLA.size + len(payload)
-    return _NLA.pack(size, atype) + payload + b"\0" * (-size % 4)
-
-
-def nla_u16(atype: int, value: int) -> bytes:
-    return nla(atype, struct.pack("=H", value))
-
-
-def nla_u32(atype: int, value: int) -> bytes:
-    return nla(atype, struct.pack("=I", value))
-
-
-def nla_be16(atype: int, value: int) -> bytes:
-    return nla(atype, struct.pack("!H", value))
-
-
-def nla_str(atype: int, value: str) -> bytes:
-    return nla(atype, value.encode() + b"\0")
-
-
-def nla_nest(atype: int, *parts: bytes) -> bytes:
-    return nla(atype | NLA_F_NESTED, b"".join(parts))
-
-
-def genl_message(family: int, cmd: int, flags: int, seq: int, payload: bytes = b"",
-                 version: int = IPVS_GENL_VERSION) -> bytes:
-    body = _GENL.pack(cmd, version, 0) + payload
-    return _HDR.pack(_HDR.size + len(body), family, flags, seq, 0) + body
-
 
 def address_bytes(address: str) -> bytes:
     """The 16-byte union nf_inet_addr for an address in text form."""
@@ -247,55 +189,15 @@ def encode_op(family: int, op: Op, seq: int) -> bytes:
     else:
         payload = (service_attr(op.service, full=False)
                    + dest_attr(op.real, full=op.kind != DEL_REAL))
-    return genl_message(family, cmd, NLM_F_REQUEST | NLM_F_ACK, seq, payload)
+    return genl_message(family, cmd, NLM_F_REQUEST | NLM_F_ACK, seq, payload,
+                        IPVS_GENL_VERSION)
 
 
 # --------------------------------------------------------------------------- decoding
 
-def parse_attrs(buf, start: int, end: int, want=None) -> dict[int, bytes]:
-    """type -> payload of the attributes in buf[start:end] (flags stripped from the type);
-    only the types in `want`, when given (a dump entry carries statistics we never read)."""
-    attrs: dict[int, bytes] = {}
-    if end > len(buf):
-        end = len(buf)
-    unpack = _NLA.unpack_from
-    off = start
-    while off + 4 <= end:
-        size, atype = unpack(buf, off)
-        if size < 4 or off + size > end:
-            break
-        atype &= NLA_TYPE_MASK
-        if want is None or atype in want:
-            attrs[atype] = bytes(buf[off + 4:off + size])
-        off += (size + 3) & ~3
-    return attrs
-
-
-def find_nested(buf, start: int, end: int, atype: int) -> tuple[int, int] | None:
-    """(start, end) of the payload of attribute `atype` in buf[start:end], without copying."""
-    unpack = _NLA.unpack_from
-    off = start
-    while off + 4 <= end:
-        size, t = unpack(buf, off)
-        if size < 4 or off + size > end:
-            return None
-        if t & NLA_TYPE_MASK == atype:
-            return off + 4, off + size
-        off += (size + 3) & ~3
-    return None
-
-
 SERVICE_WANT = frozenset((IPVS_SVC_ATTR_AF, IPVS_SVC_ATTR_PROTOCOL, IPVS_SVC_ATTR_ADDR,
                           IPVS_SVC_ATTR_PORT, IPVS_SVC_ATTR_FWMARK, IPVS_SVC_ATTR_SCHED_NAME,
                           IPVS_SVC_ATTR_FLAGS, IPVS_SVC_ATTR_TIMEOUT, IPVS_SVC_ATTR_NETMASK))
-
-
-def _u16(b: bytes) -> int:
-    return struct.unpack("=H", b[:2])[0]
-
-
-def _u32(b: bytes) -> int:
-    return struct.unpack("=I", b[:4])[0]
 
 
 def address_text(af: int, raw: bytes) -> str:
@@ -307,22 +209,22 @@ def address_text(af: int, raw: bytes) -> str:
 
 
 def decode_service(attrs: dict[int, bytes]) -> VirtualService:
-    af = AF_NAME.get(_u16(attrs[IPVS_SVC_ATTR_AF]), 0)
-    if IPVS_SVC_ATTR_FWMARK in attrs and _u32(attrs[IPVS_SVC_ATTR_FWMARK]):
-        key = ServiceKey(af, "", "", 0, _u32(attrs[IPVS_SVC_ATTR_FWMARK]))
+    af = AF_NAME.get(u16(attrs[IPVS_SVC_ATTR_AF]), 0)
+    if IPVS_SVC_ATTR_FWMARK in attrs and u32(attrs[IPVS_SVC_ATTR_FWMARK]):
+        key = ServiceKey(af, "", "", 0, u32(attrs[IPVS_SVC_ATTR_FWMARK]))
     else:
-        proto = _u16(attrs[IPVS_SVC_ATTR_PROTOCOL])
+        proto = u16(attrs[IPVS_SVC_ATTR_PROTOCOL])
         key = ServiceKey(af, PROTO_NAME.get(proto, str(proto)),
                          address_text(af, attrs[IPVS_SVC_ATTR_ADDR]),
                          struct.unpack("!H", attrs[IPVS_SVC_ATTR_PORT][:2])[0])
     flags, mask = struct.unpack("=II", attrs[IPVS_SVC_ATTR_FLAGS][:8])
     flags &= mask
-    persistent = _u32(attrs[IPVS_SVC_ATTR_TIMEOUT]) if flags & F_PERSISTENT else 0
+    persistent = u32(attrs[IPVS_SVC_ATTR_TIMEOUT]) if flags & F_PERSISTENT else 0
     raw_mask = attrs.get(IPVS_SVC_ATTR_NETMASK, b"\xff\xff\xff\xff")
     if not persistent:
         netmask = host_prefix(af)
     elif af == 6:
-        netmask = min(_u32(raw_mask), 128)
+        netmask = min(u32(raw_mask), 128)
     else:
         netmask = prefix_of(struct.unpack("!I", raw_mask[:4])[0])
     sched = attrs[IPVS_SVC_ATTR_SCHED_NAME].split(b"\0", 1)[0].decode()
@@ -337,7 +239,7 @@ def read_dest(buf, start: int, end: int, service_af: int) -> Real:
     """One destination nest of a dump, read straight from the receive buffer: the hot loop
     of a dump, which reads thousands of destinations and skips their statistics without
     copying them. Without ADDR_FAMILY (older kernels) the service's family applies."""
-    unpack = _NLA.unpack_from
+    unpack = NLATTR.unpack_from
     addr = -1
     port = fwd = weight = 0
     af = service_af
@@ -367,19 +269,6 @@ def read_dest(buf, start: int, end: int, service_af: int) -> Real:
     else:
         address = address_text(6, bytes(buf[addr:addr + 16]))
     return Real(RealKey(address, port), weight, FWD_NAME.get(fwd, "gate"))
-
-
-def parse_error(buf, off: int, length: int, flags: int) -> tuple[int, str]:
-    """(errno, extended-ack message) of an NLMSG_ERROR; errno 0 is an acknowledgement."""
-    err = -struct.unpack_from("=i", buf, off + 16)[0]
-    text = ""
-    if flags & NLM_F_ACK_TLVS:
-        orig_len = _HDR.unpack_from(buf, off + 20)[0]
-        tlvs = off + 20 + (16 if flags & NLM_F_CAPPED else (orig_len + 3) & ~3)
-        msg = parse_attrs(buf, tlvs, off + length).get(NLMSGERR_ATTR_MSG)
-        if msg:
-            text = msg.split(b"\0", 1)[0].decode("utf-8", "replace")
-    return err, text
 
 
 # --------------------------------------------------------------------------- errors
@@ -420,133 +309,47 @@ def not_available() -> IPVSError:
 
 # --------------------------------------------------------------------------- the client
 
-class NetlinkBackend:
-    """A generic-netlink socket bound to the IPVS family of the calling thread's network
-    namespace (the IPVS table is per namespace: create it inside the one to program)."""
+class NetlinkBackend(GenlSocket):
+    """The IPVS family of the calling thread's network namespace (the IPVS table is per
+    namespace: create it inside the one to program)."""
+
+    VERSION = IPVS_GENL_VERSION
+    OPEN_HINT = " (is this Linux with CONFIG_NETFILTER and IPVS?)"
 
     def __init__(self) -> None:
-        try:
-            self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
-            self.sock.bind((0, 0))
-        except OSError as exc:
-            raise IPVSError(f"cannot open a generic netlink socket: {exc.strerror} "
-                            f"(is this Linux with CONFIG_NETFILTER and IPVS?)", exc.errno)
-        for opt in (NETLINK_CAP_ACK, NETLINK_EXT_ACK):
-            try:
-                self.sock.setsockopt(SOL_NETLINK, opt, 1)
-            except OSError:
-                pass  # older kernels: plain acks, no messages
-        # a kernel that never answers must not hang the agent (slow boxes answer in ms)
-        self.sock.settimeout(TIMEOUT_S)
-        self.buf = bytearray(RECV_BYTES)
-        self.seq = (os.getpid() & 0xFFFF) << 16
-        self.family = self._resolve_family()
+        super().__init__(IPVS_GENL_NAME)
 
-    def close(self) -> None:
-        self.sock.close()
+    def refused(self, err: int, text: str = "") -> IPVSError:
+        return IPVSError(explain(err, None, text), err)
 
-    def __enter__(self) -> "NetlinkBackend":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _next_seq(self) -> int:
-        self.seq = (self.seq + 1) & 0xFFFFFFFF
-        return self.seq
-
-    # ---------------------------------------------------------------- low level
-    def _send(self, data: bytes) -> None:
-        try:
-            self.sock.send(data)
-        except OSError as exc:
-            raise IPVSError(f"cannot talk to the kernel over netlink: "
-                            f"{exc.strerror or exc}", exc.errno)
-
-    def _recv(self) -> int:
-        try:
-            return self.sock.recv_into(self.buf)
-        except OSError as exc:
-            raise IPVSError(f"lost the kernel's netlink replies: {exc.strerror or exc} "
-                            f"(retry; if it persists, the receive buffer is too small)",
-                            exc.errno)
-
-    def _replies(self):
-        """(offset, length, type, flags, seq) of every message of the next receive, in
-        buffer order: the one place that walks a netlink receive buffer."""
-        n = self._recv()
-        buf, unpack, off = self.buf, _HDR.unpack_from, 0
-        while off + 16 <= n:
-            length, mtype, flags, mseq, _ = unpack(buf, off)
-            if length < 16:
-                return
-            yield off, length, mtype, flags, mseq
-            off += (length + 3) & ~3
-
-    def _resolve_family(self) -> int:
-        seq = self._next_seq()
-        self._send(genl_message(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_REQUEST, seq,
-                                nla_str(CTRL_ATTR_FAMILY_NAME, IPVS_GENL_NAME), version=1))
-        while True:
-            for off, length, mtype, flags, mseq in self._replies():
-                if mseq != seq:
-                    continue
-                if mtype == NLMSG_ERROR:
-                    err, text = parse_error(self.buf, off, length, flags)
-                    if err == 0:
-                        continue
-                    import errno as E
-                    if err == E.ENOENT:
-                        raise not_available()
-                    raise IPVSError(explain(err, None, text), err)
-                if mtype == GENL_ID_CTRL:
-                    attrs = parse_attrs(self.buf, off + 20, off + length)
-                    if CTRL_ATTR_FAMILY_ID in attrs:
-                        return _u16(attrs[CTRL_ATTR_FAMILY_ID])
-
-    def _dump(self, cmd: int, payload: bytes, nest: int, decode) -> list:
-        """decode(buf, start, end) of the nested `nest` attribute of every message of a
-        dump, read straight from the receive buffer."""
-        seq = self._next_seq()
-        self._send(genl_message(self.family, cmd, NLM_F_REQUEST | NLM_F_DUMP, seq, payload))
-        out: list = []
-        buf, family = self.buf, self.family
-        while True:
-            for off, length, mtype, flags, mseq in self._replies():
-                if mseq != seq:
-                    continue
-                if mtype == family:
-                    inner = find_nested(buf, off + 20, off + length, nest)
-                    if inner is not None:
-                        out.append(decode(buf, inner[0], inner[1]))
-                elif mtype == NLMSG_DONE:
-                    if length >= 20:
-                        err = -struct.unpack_from("=i", buf, off + 16)[0]
-                        if err:
-                            raise IPVSError(explain(err), err)
-                    return out
-                elif mtype == NLMSG_ERROR:
-                    err, text = parse_error(buf, off, length, flags)
-                    if err:
-                        raise IPVSError(explain(err, None, text), err)
+    def no_family(self, name: str) -> IPVSError:
+        return not_available()
 
     # ---------------------------------------------------------------- the interface
     def dump(self) -> Table:
-        """The live table, services in the kernel's order (dict order); each service's reals
-        in the kernel's order are kept in `self.dest_order` (ipvsadm -S sorts from those)."""
+        """The live table, services in the kernel's order (dict order)."""
+        return self._dump_ordered()[0]
+
+    def save_text(self) -> str:
+        """`ipvsadm -S -n`'s text, sorted as ipvsadm sorts from the kernel's order."""
+        from lvslite.ipvs.export import to_ipvsadm
+        return to_ipvsadm(*self._dump_ordered())
+
+    def _dump_ordered(self) -> tuple[Table, dict[ServiceKey, tuple[RealKey, ...]]]:
+        """The live table, and each service's reals in the kernel's order."""
         table: Table = {}
-        self.dest_order: dict[ServiceKey, tuple[RealKey, ...]] = {}
+        order: dict[ServiceKey, tuple[RealKey, ...]] = {}
         services = self._dump(IPVS_CMD_GET_SERVICE, b"", IPVS_CMD_ATTR_SERVICE,
                               lambda b, s, e: decode_service(parse_attrs(b, s, e, SERVICE_WANT)))
         for svc in services:
             af = svc.key.af
             dests = self._dump(IPVS_CMD_GET_DEST, service_attr(svc, full=False),
                                IPVS_CMD_ATTR_DEST, lambda b, s, e: read_dest(b, s, e, af))
-            self.dest_order[svc.key] = tuple(r.key for r in dests)
+            order[svc.key] = tuple(r.key for r in dests)
             dests.sort()                # by key: a service's reals have distinct keys
             table[svc.key] = VirtualService(svc.key, svc.scheduler, svc.persistent,
                                             svc.netmask, svc.flags, tuple(dests))
-        return table
+        return table, order
 
     def apply(self, ops: Sequence[Op]) -> None:
         """Run `ops` in order, checking every acknowledgement. A refusal does not stop the
@@ -595,12 +398,4 @@ class NetlinkBackend:
     def flush(self) -> None:
         """Empty the whole table of this namespace (tests and benchmarks; apply never
         flushes: it would drop services lvslite does not own)."""
-        seq = self._next_seq()
-        self._send(genl_message(self.family, IPVS_CMD_FLUSH, NLM_F_REQUEST | NLM_F_ACK, seq))
-        while True:
-            for off, length, mtype, flags, mseq in self._replies():
-                if mtype == NLMSG_ERROR and mseq == seq:
-                    err, text = parse_error(self.buf, off, length, flags)
-                    if err:
-                        raise IPVSError(explain(err, None, text), err)
-                    return
+        self._ack(IPVS_CMD_FLUSH)

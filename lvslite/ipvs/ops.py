@@ -1,4 +1,4 @@
-"""Operations on the IPVS table as values, and their ipvsadm command lines.
+"""Operations on the IPVS table (lvslite.model.Op) as ipvsadm command lines.
 
 Reconcile produces a list of `Op`; every backend consumes the same list. The ipvsadm rendering
 lives here because two layers need it and must agree: `apply --dry-run` prints it and the
@@ -6,90 +6,13 @@ ipvsadm backend executes it. Pure: no I/O.
 """
 from __future__ import annotations
 
-from lvslite.model import Real, ServiceKey, VirtualService
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
-    from typing import Iterable
-
-ADD_SERVICE = "add-service"
-EDIT_SERVICE = "edit-service"
-DEL_SERVICE = "del-service"
-ADD_REAL = "add-real"
-EDIT_REAL = "edit-real"
-DEL_REAL = "del-real"
-KINDS = (ADD_SERVICE, EDIT_SERVICE, DEL_SERVICE, ADD_REAL, EDIT_REAL, DEL_REAL)
-
-# Service flags, from the kernel's include/uapi/linux/ip_vs.h (IP_VS_SVC_F_*).
-F_PERSISTENT = 0x0001
-F_HASHED = 0x0002          # set by the kernel itself; never sent (it breaks hashing on add)
-F_ONEPACKET = 0x0004
-F_SCHED1 = 0x0008          # sh-fallback / mh-fallback
-F_SCHED2 = 0x0010          # sh-port / mh-port
-F_SCHED3 = 0x0020
-# What VirtualService.flags may hold: the flags a user sets (-o, -b); persistence is its own
-# field and HASHED is the kernel's bookkeeping.
-USER_FLAGS = F_ONEPACKET | F_SCHED1 | F_SCHED2 | F_SCHED3
-SCHED_FLAGS = F_SCHED1 | F_SCHED2 | F_SCHED3
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                           EDIT_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op,
+                           ServiceKey, VirtualService)
 
 # ipvsadm's option per protocol and per forwarding method (ipvsadm.c, ipvsadm(8)).
 PROTO_OPTION = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
 FORWARD_SWITCH = {"gate": "-g", "masq": "-m", "ipip": "-i"}
-
-
-class Op:
-    """One change. For service ops `service` carries the attributes to set (for a delete, the
-    kernel's entry); for real ops only `service.key` matters and `real` is the real to add,
-    set or delete. Immutable; a plain slotted class, not a dataclass, because apply can make
-    thousands and dataclasses would pull `inspect` into the agent."""
-    __slots__ = ("kind", "service", "real")
-
-    def __init__(self, kind: str, service: VirtualService, real: Real | None = None) -> None:
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "service", service)
-        object.__setattr__(self, "real", real)
-
-    def __setattr__(self, name, value):
-        raise AttributeError("Op is immutable")
-
-    def __eq__(self, other) -> bool:
-        if not isinstance(other, Op):
-            return NotImplemented
-        return (self.kind, self.service, self.real) == (other.kind, other.service, other.real)
-
-    def __hash__(self) -> int:
-        return hash((self.kind, self.service.key, self.real))
-
-    def __repr__(self) -> str:
-        return f"Op({self.kind!r}, {self.service!r}, {self.real!r})"
-
-    @property
-    def key(self) -> ServiceKey:
-        return self.service.key
-
-    def __str__(self) -> str:
-        return command_line(self)
-
-
-# --------------------------------------------------------------------------- summary
-
-def summary(ops: Iterable[Op]) -> tuple[int, int, int]:
-    """(added, changed, removed): one count per operation, so the three add up to len(ops).
-    Deleting a service counts once, whatever number of reals went with it."""
-    added = changed = removed = 0
-    for op in ops:
-        if op.kind in (ADD_SERVICE, ADD_REAL):
-            added += 1
-        elif op.kind in (EDIT_SERVICE, EDIT_REAL):
-            changed += 1
-        else:
-            removed += 1
-    return added, changed, removed
-
-
-def summary_line(ops: Iterable[Op]) -> str:
-    """The last line `apply` prints (docs/design.md#the-agents-data-flow)."""
-    return "%d added, %d changed, %d removed" % summary(ops)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -107,15 +30,6 @@ def netmask_text(af: int, prefix: int) -> str | None:
         return None
     mask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
     return ".".join(str((mask >> s) & 0xFF) for s in (24, 16, 8, 0))
-
-
-def prefix_of(mask: int) -> int:
-    """Leading one bits of a 32-bit IPv4 mask (a non-contiguous mask is cut at its first
-    hole): the persistence granularity as a prefix length."""
-    n = 0
-    while n < 32 and mask & (0x80000000 >> n):
-        n += 1
-    return n
 
 
 def sched_flag_names(scheduler: str, flags: int) -> list[str]:

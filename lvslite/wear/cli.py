@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from lvslite.cmd import EXIT_INVALID, EXIT_OK, EXIT_USAGE, error
+from lvslite import EXIT_INVALID, EXIT_OK, EXIT_USAGE, error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS

@@ -93,16 +93,9 @@ def read_counters(path: str) -> Tuple[str, Dict[str, diskstats.Counters]]:
 
 def mount_of(path: str, mounts_text: str) -> Tuple[str, str, str]:
     """(mount point, filesystem type, source) of the mount holding path, from /proc/mounts."""
-    path = os.path.realpath(path)
-    best = ("/", "?", "?")
-    for line in mounts_text.splitlines():
-        f = line.split()
-        if len(f) < 3:
-            continue
-        mnt = f[1].replace("\\040", " ")
-        if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best[0]):
-            best = (mnt, f[2], f[0])
-    return best
+    from lvslite.mounts import holding
+    m = holding(mounts_text, os.path.realpath(path))
+    return (m.point, m.fstype, m.device) if m is not None else ("/", "?", "?")
 
 
 def ram_warning(log_path: str, proc: str = "/proc") -> Optional[str]:

@@ -9,7 +9,7 @@ Measures, in a fresh network namespace of the guest (the targets set for the cor
   (one fork per operation; when 5000 forks would take more than BUDGET_S, a 100-service
   subset is timed and scaled, and the output says so) [netlink within 1.5x of ipvsadm -R];
 - a one-change reconcile (one weight) on that table [under 5% of the full apply]: reconcile
-  itself (cmd.apply.execute, as the daemon runs it on a reload or a failover) in process,
+  itself (lvslite.sync.apply, as the daemon runs it on a reload or a failover) in process,
   against the reconcile from empty in process and against the whole full-apply command, with
   a breakdown by step; and the whole one-change command (start-up and config parse
   included), which is printed too;
@@ -230,7 +230,7 @@ def main_in_guest() -> int:
     subprocess.run(in_ns(lvs + ["apply", "-c", str(small)]), env=env, check=True,
                    capture_output=True, cwd=REPO)
     imports = ("import lvslite.cli, lvslite.cmd.apply, lvslite.config, lvslite.ipvs.netlink, "
-               "lvslite.reconcile, lvslite.state, lvslite.snapshot\n")
+               "lvslite.reconcile, lvslite.state, lvslite.snapshot, lvslite.sync\n")
     bare_t, bare_rss, imp_t, imp_rss, app_t, app_rss = [], [], [], [], [], []
     for _ in range(7):
         t, r = hwm_of([PY, "-I", "-c", HWM])
@@ -272,12 +272,12 @@ def main_in_guest() -> int:
 
 def phases(config_path: str) -> int:
     """In-process breakdown (run inside the namespace, on an empty table): what one `apply`
-    spends its time on, and reconcile itself (cmd.apply.execute: read the kernel or its
+    spends its time on, and reconcile itself (lvslite.sync.apply: read the kernel or its
     snapshot, diff, operations, state) from empty vs for one change, as the daemon runs it
     on a reload. Prints lines, then PHASES-JSON with the figures."""
     sys.path.insert(0, str(REPO))
     t0 = time.perf_counter()
-    from lvslite.cmd.apply import execute
+    from lvslite.sync import apply as execute
     from lvslite.config import load
     from lvslite.ipvs.netlink import NetlinkBackend
     from lvslite.model import apply_table

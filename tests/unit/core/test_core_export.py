@@ -8,8 +8,8 @@ import pytest
 from lvslite.ipvs.export import (cmp_reals, cmp_services, glibc_sort, to_config,
                                  to_ipvsadm, to_json)
 from lvslite.ipvs.ipvsadm import parse_save, split_hostport
-from lvslite.ipvs.ops import F_ONEPACKET, F_SCHED1, F_SCHED2
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import (F_ONEPACKET, F_SCHED1, F_SCHED2, Real, RealKey, ServiceKey,
+                           VirtualService)
 
 DATA = Path(__file__).parent / "data"
 
@@ -173,3 +173,37 @@ def test_fixture_configs_survive_export_and_reimport(name):
     table = apply_table(config.load(str(fixtures / name)))
     text, _ = to_json(table)
     assert apply_table(config.parse(text, "export.json")) == table
+
+
+# --------------------------------------------------------------------------- the command
+
+SAVED = "-A -t 10.0.0.100:80 -s wrr\n-a -t 10.0.0.100:80 -r 10.0.0.10:80 -g -w 3\n"
+
+
+def fake_ipvsadm(tmp_path, monkeypatch, text):
+    """An ipvsadm that prints `text` for -S -n."""
+    script = tmp_path / "ipvsadm"
+    (tmp_path / "saved").write_text(text)
+    script.write_text(f"#!/bin/sh\ncat {tmp_path / 'saved'}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("LVSLITE_IPVSADM", str(script))
+
+
+def test_every_backend_exports_ipvsadm_text():
+    from lvslite.ipvs.ipvsadm import IpvsadmBackend
+    from lvslite.ipvs.netlink import NetlinkBackend
+    for cls in (NetlinkBackend, IpvsadmBackend):
+        assert callable(getattr(cls, "save_text", None)) and callable(cls.dump), cls
+
+
+def test_export_through_the_ipvsadm_backend(tmp_path, monkeypatch, capsys):
+    from lvslite.cli import main
+    fake_ipvsadm(tmp_path, monkeypatch, SAVED)
+    assert main(["export", "--backend", "ipvsadm"]) == 0
+    assert capsys.readouterr().out == SAVED            # verbatim
+    assert main(["export", "--backend", "ipvsadm", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["services"][0]["virtual"] == "10.0.0.100:80"
+    (tmp_path / "saved").write_text("-X nonsense\n")  # a text lvslite cannot read: exit 3
+    assert main(["export", "--backend", "ipvsadm"]) == 3
+    assert "cannot read the table from ipvsadm" in capsys.readouterr().err

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lvslite.ipvs import IPVSError
+from lvslite.ipvs import genl
 from lvslite.ipvs import netlink as nl
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_SERVICE,
-                              F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, prefix_of)
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_SERVICE,
+                           F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, Real, RealKey,
+                           ServiceKey, VirtualService, prefix_of)
 
 FAMILY = 0x21
 
@@ -104,24 +105,24 @@ def kernel_service(svc, stats=True):
     """The attributes as ip_vs_genl_fill_service() writes them (flags with HASHED, mask ~0,
     stats nests), built here without the client's encoder."""
     k = svc.key
-    parts = [nl.nla(1, struct.pack("=H", 10 if k.af == 6 else 2))]
+    parts = [genl.nla(1, struct.pack("=H", 10 if k.af == 6 else 2))]
     if k.fwmark:
-        parts.append(nl.nla(5, struct.pack("=I", k.fwmark)))
+        parts.append(genl.nla(5, struct.pack("=I", k.fwmark)))
     else:
         fam = socket.AF_INET6 if k.af == 6 else socket.AF_INET
         raw = socket.inet_pton(fam, k.address)
-        parts += [nl.nla(2, struct.pack("=H", {"tcp": 6, "udp": 17, "sctp": 132}[k.protocol])),
-                  nl.nla(3, raw + bytes(16 - len(raw))), nl.nla(4, struct.pack("!H", k.port))]
+        parts += [genl.nla(2, struct.pack("=H", {"tcp": 6, "udp": 17, "sctp": 132}[k.protocol])),
+                  genl.nla(3, raw + bytes(16 - len(raw))), genl.nla(4, struct.pack("!H", k.port))]
     flags = svc.flags | 0x2 | (0x1 if svc.persistent else 0)
     if k.af == 6:
         mask = struct.pack("=I", svc.netmask)
     else:
         mask = struct.pack("!I", (0xFFFFFFFF << (32 - svc.netmask)) & 0xFFFFFFFF)
-    parts += [nl.nla(6, svc.scheduler.encode() + b"\0"),
-              nl.nla(7, struct.pack("=II", flags, 0xFFFFFFFF)),
-              nl.nla(8, struct.pack("=I", svc.persistent)), nl.nla(9, mask)]
+    parts += [genl.nla(6, svc.scheduler.encode() + b"\0"),
+              genl.nla(7, struct.pack("=II", flags, 0xFFFFFFFF)),
+              genl.nla(8, struct.pack("=I", svc.persistent)), genl.nla(9, mask)]
     if stats:
-        parts.append(nl.nla(10 | 0x8000, nl.nla(1, struct.pack("=I", 12))))
+        parts.append(genl.nla(10 | 0x8000, genl.nla(1, struct.pack("=I", 12))))
     return b"".join(parts)
 
 
@@ -141,7 +142,7 @@ services = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(services)
 def test_decode_what_the_kernel_sends(svc):
-    assert nl.decode_service(nl.parse_attrs(kernel_service(svc), 0, 10_000)) == svc
+    assert nl.decode_service(genl.parse_attrs(kernel_service(svc), 0, 10_000)) == svc
 
 
 @settings(max_examples=300, deadline=None)
@@ -149,12 +150,12 @@ def test_decode_what_the_kernel_sends(svc):
 def test_encoded_service_decodes_back(svc):
     body = nl.service_attr(svc, full=True)
     inner = attrs_of(body)[0][2]
-    assert nl.decode_service(nl.parse_attrs(inner, 0, len(inner))) == svc
+    assert nl.decode_service(genl.parse_attrs(inner, 0, len(inner))) == svc
 
 
 def test_read_dest_and_ipv6_canonical_text():
     def read(attrs, service_af):
-        body = b"".join(nl.nla(t, v) for t, v in attrs.items())
+        body = b"".join(genl.nla(t, v) for t, v in attrs.items())
         return nl.read_dest(body, 0, len(body), service_af)
     raw = socket.inet_pton(socket.AF_INET6, "2001:db8:0:0:1:0:0:1")
     attrs = {1: raw, 2: struct.pack("!H", 443), 3: struct.pack("=I", 2),
@@ -171,12 +172,12 @@ def test_netmask_prefix():
 
 
 def test_parse_error_with_extended_ack_message():
-    tlv = nl.nla(1, b"Unknown scheduler\0")
+    tlv = genl.nla(1, b"Unknown scheduler\0")
     body = struct.pack("=i", -errno.ENOENT) + struct.pack("=IHHII", 40, FAMILY, 5, 9, 0) + tlv
     data = struct.pack("=IHHII", 16 + len(body), 2, 0x100 | 0x200, 9, 0) + body
-    assert nl.parse_error(data, 0, len(data), 0x300) == (errno.ENOENT, "Unknown scheduler")
+    assert genl.parse_error(data, 0, len(data), 0x300) == (errno.ENOENT, "Unknown scheduler")
     ack = struct.pack("=IHHII", 36, 2, 0x100, 9, 0) + struct.pack("=i", 0) + bytes(16)
-    assert nl.parse_error(ack, 0, 36, 0x100) == (0, "")
+    assert genl.parse_error(ack, 0, 36, 0x100) == (0, "")
 
 
 def test_messages_name_the_thing_and_the_fix():
@@ -223,7 +224,7 @@ class FakeSocket:
 
 def fake_backend(sock):
     b = nl.NetlinkBackend.__new__(nl.NetlinkBackend)
-    b.sock, b.buf, b.seq, b.family = sock, bytearray(nl.RECV_BYTES), 100, FAMILY
+    b.sock, b.buf, b.seq, b.family = sock, bytearray(genl.RECV_BYTES), 100, FAMILY
     return b
 
 
@@ -276,13 +277,13 @@ def kernel_dest(address, port, weight, fwd_code, af=None):
     """A destination nest as ip_vs_genl_fill_dest() writes it, statistics included."""
     fam = socket.AF_INET6 if ":" in address else socket.AF_INET
     raw = socket.inet_pton(fam, address)
-    parts = [nl.nla(1, raw + bytes(16 - len(raw))), nl.nla(2, struct.pack("!H", port)),
-             nl.nla(3, struct.pack("=I", fwd_code)), nl.nla(4, struct.pack("=I", weight))]
-    parts += [nl.nla(t, struct.pack("=I", 0)) for t in (5, 6, 7, 8, 9)]
+    parts = [genl.nla(1, raw + bytes(16 - len(raw))), genl.nla(2, struct.pack("!H", port)),
+             genl.nla(3, struct.pack("=I", fwd_code)), genl.nla(4, struct.pack("=I", weight))]
+    parts += [genl.nla(t, struct.pack("=I", 0)) for t in (5, 6, 7, 8, 9)]
     if af is not None:
-        parts.append(nl.nla(11, struct.pack("=H", af)))
-    parts.append(nl.nla(10 | 0x8000, b"".join(nl.nla(i, struct.pack("=I", 7)) for i in range(1, 11))))
-    parts.append(nl.nla(12 | 0x8000, b"".join(nl.nla(i, struct.pack("=Q", 7)) for i in range(1, 11))))
+        parts.append(genl.nla(11, struct.pack("=H", af)))
+    parts.append(genl.nla(10 | 0x8000, b"".join(genl.nla(i, struct.pack("=I", 7)) for i in range(1, 11))))
+    parts.append(genl.nla(12 | 0x8000, b"".join(genl.nla(i, struct.pack("=Q", 7)) for i in range(1, 11))))
     return b"".join(parts)
 
 

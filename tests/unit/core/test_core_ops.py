@@ -1,12 +1,12 @@
-"""ops: ipvsadm command lines (shared by --dry-run and the ipvsadm backend), the summary,
+"""ops: ipvsadm command lines (shared by --dry-run and the ipvsadm backend), the summary
 and the ipvsadm backend's reading of `ipvsadm -S -n`."""
 import pytest
 
 from lvslite.ipvs.ipvsadm import ParseError, parse_save
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
-                              EDIT_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op,
-                              argv, command_line, netmask_text, summary_line)
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.ipvs.ops import argv, command_line, netmask_text
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                           EDIT_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, Real,
+                           RealKey, ServiceKey, VirtualService, summary)
 
 WEB = VirtualService(ServiceKey(4, "tcp", "10.0.0.100", 80), "wrr", 1800, 32, 0)
 R1 = Real(RealKey("10.0.0.10", 80), 1, "gate")
@@ -46,8 +46,8 @@ def test_netmask_text():
 def test_summary_counts_operations():
     ops = [Op(ADD_SERVICE, WEB), Op(ADD_REAL, WEB, R1), Op(EDIT_REAL, WEB, R1),
            Op(DEL_SERVICE, WEB), Op(DEL_REAL, WEB, R1)]
-    assert summary_line(ops) == "2 added, 1 changed, 2 removed"
-    assert summary_line([]) == "0 added, 0 changed, 0 removed"
+    assert summary(ops) == (2, 1, 2)
+    assert summary([]) == (0, 0, 0)
 
 
 def test_rendered_adds_read_back_as_the_same_table():

@@ -4,9 +4,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lvslite.ipvs.ops import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
-                              EDIT_SERVICE, F_ONEPACKET, F_SCHED1, summary, summary_line)
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import (ADD_REAL, ADD_SERVICE, DEL_REAL, DEL_SERVICE, EDIT_REAL,
+                           EDIT_SERVICE, F_ONEPACKET, F_SCHED1, Real, RealKey, ServiceKey,
+                           VirtualService, summary)
 from lvslite.reconcile import apply_ops, diff, owned_after, service_attrs
 
 
@@ -39,7 +39,7 @@ def test_empty_kernel_adds_each_service_before_its_reals():
     ops = diff(table(A, B), {}, set())
     assert kinds(ops) == [ADD_SERVICE, ADD_REAL, ADD_REAL, ADD_SERVICE, ADD_REAL]
     assert [op.key for op in ops] == [A.key, A.key, A.key, B.key, B.key]
-    assert summary_line(ops) == "5 added, 0 changed, 0 removed"
+    assert summary(ops) == (5, 0, 0)
 
 
 def test_same_config_twice_is_zero_ops():
@@ -101,7 +101,7 @@ def test_real_added_and_removed():
 def test_owned_service_removed_from_config_is_one_delete_with_no_per_real_deletes():
     ops = diff(table(B), table(A, B), {A.key, B.key})
     assert kinds(ops) == [DEL_SERVICE] and ops[0].key == A.key
-    assert summary_line(ops) == "0 added, 0 changed, 1 removed"
+    assert summary(ops) == (0, 0, 1)
 
 
 def test_foreign_service_is_never_touched():

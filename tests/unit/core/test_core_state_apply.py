@@ -1,16 +1,14 @@
-"""state (the only writer) and apply's flow, with a fake backend: validation before any
-kernel access, dry-run writes nothing, ownership survives a half-failed apply."""
+"""state (the only writer) and apply's flow (lvslite.sync), with a fake backend: validation
+before any kernel access, dry-run writes nothing, ownership survives a half-failed apply."""
 import io
 import os
-import types
 
 import pytest
 
 from lvslite import state
-from lvslite.cmd import apply as apply_cmd
+from lvslite import sync
 from lvslite.ipvs import IPVSError
-from lvslite.ipvs.ops import ADD_SERVICE, DEL_SERVICE
-from lvslite.model import Real, RealKey, ServiceKey, VirtualService
+from lvslite.model import ADD_SERVICE, DEL_SERVICE, Real, RealKey, ServiceKey, VirtualService
 from lvslite.reconcile import apply_ops
 
 K1 = ServiceKey(4, "tcp", "10.0.0.100", 80)
@@ -79,21 +77,21 @@ class FakeBackend:
         pass
 
 
-def test_execute_applies_then_second_run_does_nothing(tmp_path):
+def test_sync_applies_then_second_run_does_nothing(tmp_path):
     kernel = FakeBackend()
     d = str(tmp_path)
-    ops = apply_cmd.execute({K1: S1, K2: S2}, kernel, directory=d)
+    ops = sync.apply({K1: S1, K2: S2}, kernel, directory=d)
     assert len(ops) == 3 and kernel.table == {K1: S1, K2: S2}
     assert state.load_owned(d) == {K1, K2}
-    assert apply_cmd.execute({K1: S1, K2: S2}, kernel, directory=d) == []
+    assert sync.apply({K1: S1, K2: S2}, kernel, directory=d) == []
 
 
-def test_execute_deletes_only_what_it_created(tmp_path):
+def test_sync_deletes_only_what_it_created(tmp_path):
     foreign = VirtualService(ServiceKey(4, "udp", "10.9.9.9", 53), "rr")
     kernel = FakeBackend({foreign.key: foreign})
     d = str(tmp_path)
-    apply_cmd.execute({K1: S1, K2: S2}, kernel, directory=d)
-    ops = apply_cmd.execute({K1: S1}, kernel, directory=d)
+    sync.apply({K1: S1, K2: S2}, kernel, directory=d)
+    ops = sync.apply({K1: S1}, kernel, directory=d)
     assert [op.kind for op in ops] == [DEL_SERVICE] and ops[0].key == K2
     assert set(kernel.table) == {K1, foreign.key}
     assert state.load_owned(d) == {K1}
@@ -103,7 +101,7 @@ def test_dry_run_prints_and_writes_nothing(tmp_path):
     kernel = FakeBackend()
     d = tmp_path / "state"
     out = io.StringIO()
-    ops = apply_cmd.execute({K1: S1}, kernel, dry_run=True, directory=str(d), out=out)
+    ops = sync.apply({K1: S1}, kernel, dry_run=True, directory=str(d), out=out)
     assert out.getvalue() == ("ipvsadm -A -t 10.0.0.100:80 -s wrr\n"
                               "ipvsadm -a -t 10.0.0.100:80 -r 10.0.0.10:80 -g -w 3\n")
     assert len(ops) == 2 and kernel.applied == [] and not d.exists()
@@ -113,23 +111,24 @@ def test_half_failed_apply_remembers_what_it_created(tmp_path):
     kernel = FakeBackend(refuse={K2})
     d = str(tmp_path)
     with pytest.raises(IPVSError) as exc:
-        apply_cmd.execute({K1: S1, K2: S2}, kernel, directory=d)
+        sync.apply({K1: S1, K2: S2}, kernel, directory=d)
     assert [op.key for op in exc.value.done if op.kind == ADD_SERVICE] == [K1]
     assert state.load_owned(d) == {K1}
 
 
-# --------------------------------------------------------------------------- run(): the CLI
+# --------------------------------------------------------------------------- the command
 
 WEB = {"virtual": "10.0.0.100:80", "scheduler": "wrr",
        "reals": [{"address": "10.0.0.10:80", "weight": 3}]}
 DNS = {"virtual": "10.0.0.200:53", "protocol": "udp", "scheduler": "rr", "reals": []}
 
 
-def run_apply(monkeypatch, tmp_path, kernel, services, **kw):
-    """apply's run() with a real config file and `kernel` as the backend it opens."""
+def run_apply(monkeypatch, tmp_path, kernel, services, *flags):
+    """`lvslite apply` with a real config file and `kernel` as the backend it opens."""
     import json
 
     import lvslite.ipvs as ipvs
+    from lvslite.cli import main
     opened = []
 
     def open_backend(name="netlink"):
@@ -138,10 +137,7 @@ def run_apply(monkeypatch, tmp_path, kernel, services, **kw):
     monkeypatch.setattr(ipvs, "open_backend", open_backend)
     cfg = tmp_path / "lvslite.json"
     cfg.write_text(json.dumps({"services": services}))
-    args = types.SimpleNamespace(config=str(cfg), dry_run=False, backend="netlink")
-    for k, v in kw.items():
-        setattr(args, k, v)
-    return apply_cmd.run(args), opened
+    return main(["apply", "-c", str(cfg), *flags]), opened
 
 
 def test_invalid_config_exits_1_before_opening_the_kernel(monkeypatch, tmp_path, capsys):
@@ -157,7 +153,7 @@ def test_invalid_config_exits_1_before_opening_the_kernel(monkeypatch, tmp_path,
 def test_run_prints_the_summary_and_exits_0(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path / "st"))
     kernel = FakeBackend()
-    rc, opened = run_apply(monkeypatch, tmp_path, kernel, [WEB, DNS], backend="ipvsadm")
+    rc, opened = run_apply(monkeypatch, tmp_path, kernel, [WEB, DNS], "--backend", "ipvsadm")
     assert rc == 0 and opened == ["ipvsadm"]
     assert capsys.readouterr().out == "3 added, 0 changed, 0 removed\n"
     rc, _ = run_apply(monkeypatch, tmp_path, kernel, [WEB, DNS])
@@ -167,7 +163,7 @@ def test_run_prints_the_summary_and_exits_0(monkeypatch, tmp_path, capsys):
 def test_run_dry_run_touches_no_state(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path / "st"))
     kernel = FakeBackend()
-    rc, _ = run_apply(monkeypatch, tmp_path, kernel, [WEB], dry_run=True)
+    rc, _ = run_apply(monkeypatch, tmp_path, kernel, [WEB], "--dry-run")
     out = capsys.readouterr().out.splitlines()
     assert rc == 0 and out[-1] == "2 added, 0 changed, 0 removed" and len(out) == 3
     assert kernel.table == {} and not (tmp_path / "st").exists()
@@ -188,7 +184,7 @@ def test_malformed_owned_entries_match_nothing_and_are_dropped(tmp_path):
         '[4, "tcp", "10.0.0.200", "80", 0]]}')
     assert K1 in state.load_owned(d)
     kernel = FakeBackend({K1: S1})
-    apply_cmd.execute({}, kernel, directory=d)          # K1 is ours: deleted
+    sync.apply({}, kernel, directory=d)          # K1 is ours: deleted
     assert kernel.table == {} and state.load_owned(d) == set()
     (tmp_path / "owned.json").write_text('{"version": 1, "owned": [[[1], 2]]}')
     assert state.load_owned(d) == set()

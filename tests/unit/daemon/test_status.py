@@ -1,5 +1,14 @@
 """`lvslite status`: the kernel's counters from /proc/net/ip_vs, 80 columns, stale warning."""
-from lvslite.cmd.status import STALE_S, parse_proc_ip_vs, render
+import json
+import os
+import time
+
+import pytest
+
+from lvslite import status as statusfile
+from lvslite.cli import main
+from lvslite.ipvs import proc
+from lvslite.status import STALE_S
 
 PROC = """IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
@@ -15,7 +24,7 @@ TCP  [2001:0db8:0000:0000:0000:0000:0000:0064]:01BB wlc
 
 
 def test_proc_ip_vs_counters_are_keyed_like_the_model():
-    got = parse_proc_ip_vs(PROC)
+    got = proc.connections(PROC)
     assert got[("tcp 10.0.1.100:80", "10.0.0.20:80")] == (3, 17)
     assert got[("tcp 10.0.1.100:80", "10.0.0.10:80")] == (0, 2)
     assert got[("fwmark:7", "10.0.0.30:0")] == (5, 0)
@@ -23,18 +32,30 @@ def test_proc_ip_vs_counters_are_keyed_like_the_model():
 
 
 def status(now, reason="timeout after 3.0s (connecting) while the server said nothing at all"):
-    real = {"address": "10.0.0.20:80", "weight": 1, "effective_weight": None, "health": "down",
-            "reason": reason, "checked_ago_s": 1.2}
-    return {"pid": 42, "time": now, "config": "/etc/lvslite.json", "ops": 7,
-            "interval_max_s": 2, "services": [
-                {"virtual": "tcp 10.0.1.100:80", "scheduler": "rr", "reals": [
-                    dict(real, address="10.0.0.10:80", health="up", reason="HTTP 200",
-                         effective_weight=1), real],
-                 "fallback": "127.0.0.1:80", "fallback_active": False}]}
+    real = statusfile.real_entry("10.0.0.20:80", 1, None, "down", reason, 1.2)
+    return statusfile.document(42, now, now - 60, "/etc/lvslite.json", 100, 7, 2, [
+        statusfile.service_entry("tcp 10.0.1.100:80", "rr", [
+            dict(real, address="10.0.0.10:80", health="up", reason="HTTP 200",
+                 effective_weight=1), real], "127.0.0.1:80", False)])
 
 
-def test_render_fits_80_columns_and_shows_counters():
-    out = render(status(1000.0), parse_proc_ip_vs(PROC), now=1000.5)
+@pytest.fixture
+def lvslite_status(tmp_path, monkeypatch, capsys):
+    """`lvslite status` on a status file written as the daemon writes it, with PROC as the
+    kernel's /proc/net/ip_vs; its stdout."""
+    monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path))
+    (tmp_path / "ip_vs").write_text(PROC)
+    monkeypatch.setattr(proc, "PROC", str(tmp_path / "ip_vs"))
+
+    def run(doc, *args):
+        statusfile.write(str(tmp_path), doc)
+        assert main(["status", *args]) == 0
+        return capsys.readouterr().out
+    return run
+
+
+def test_render_fits_80_columns_and_shows_counters(lvslite_status):
+    out = lvslite_status(status(time.time() - 0.5))
     lines = out.splitlines()
     assert max(map(len, lines)) <= 80, out
     i, row = next((i, l) for i, l in enumerate(lines) if l.lstrip().startswith("10.0.0.20:80"))
@@ -45,7 +66,23 @@ def test_render_fits_80_columns_and_shows_counters():
     assert "WARNING" not in out
 
 
-def test_a_stale_status_is_called_out():
-    now = 1000.0 + STALE_S + 2 + 5
-    out = render(status(1000.0), {}, now=now)
+def test_a_stale_status_is_called_out(lvslite_status):
+    now = time.time()
+    out = lvslite_status(status(now - (STALE_S + 2 + 5) + 0.2))
     assert out.splitlines()[1].startswith("WARNING: status is 17s old")
+    doc = json.loads(lvslite_status(status(now - (STALE_S + 2 + 5) + 0.2), "--json"))
+    assert doc["stale"] is True
+
+
+def test_json_adds_the_kernels_counters(lvslite_status):
+    doc = json.loads(lvslite_status(status(time.time()), "--json"))
+    reals = {r["address"]: (r["active"], r["inactive"]) for r in doc["services"][0]["reals"]}
+    assert reals == {"10.0.0.10:80": (0, 2), "10.0.0.20:80": (3, 17)}
+    assert doc["stale"] is False and doc["pid"] == 42
+
+
+def test_no_status_file_exits_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LVSLITE_STATE_DIR", str(tmp_path))
+    assert main(["status"]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"lvslite: error: {os.path.join(str(tmp_path), 'status.json')}: no status")

@@ -1,9 +1,11 @@
-"""The pure parts of `lvslite save` (lvslite/cmd/save.py) and its refusals without root."""
+"""The pure parts of `lvslite save` (lvslite.cardsave, lvslite.mounts) and its refusals
+without root."""
 import json
 import os
 
-
-from lvslite.cmd import save
+from lvslite import cardsave, mounts
+from lvslite.atomic import write_atomically
+from lvslite.cli import main
 
 MOUNTS = """\
 /dev/sda2 / squashfs ro,relatime 0 0
@@ -21,39 +23,54 @@ DISKSTATS = """\
 
 
 def test_find_mount_takes_the_last_mount_on_a_point_and_unescapes():
-    m = save.find_mount(MOUNTS, "/cfg")
-    assert m == save.Mount("/dev/sda3", "/cfg", "vfat", ("rw", "noatime"))
+    m = mounts.find_mount(MOUNTS, "/cfg")
+    assert m == mounts.Mount("/dev/sda3", "/cfg", "vfat", ("rw", "noatime"))
     assert not m.read_only
-    assert save.find_mount(MOUNTS, "/media/my card").device == "/dev/sdb1"
-    assert save.find_mount(MOUNTS, "/").read_only
-    assert save.find_mount(MOUNTS, "/cf") is None
+    assert mounts.find_mount(MOUNTS, "/media/my card").device == "/dev/sdb1"
+    assert mounts.find_mount(MOUNTS, "/").read_only
+    assert mounts.find_mount(MOUNTS, "/cf") is None
+
+
+def test_the_mount_holding_a_path_is_the_longest_point_above_it():
+    assert mounts.holding(MOUNTS, "/cfg/lvslite.json").options == ("rw", "noatime")
+    assert mounts.holding(MOUNTS, "/media/my card/x").device == "/dev/sdb1"
+    assert mounts.holding(MOUNTS, "/cfgx").point == "/"
+    assert mounts.holding("", "/") is None
 
 
 def test_device_counters_give_the_partition_and_its_disk():
-    assert save.device_counters(DISKSTATS, 8, 3) == {"sda3": 30, "sda": 40}
-    assert save.device_counters(DISKSTATS, 7, 0) == {"loop0": 0}
-    assert save.device_counters(DISKSTATS, 9, 9) == {}
+    assert cardsave.device_counters(DISKSTATS, 8, 3) == {"sda3": 30, "sda": 40}
+    assert cardsave.device_counters(DISKSTATS, 7, 0) == {"loop0": 0}
+    assert cardsave.device_counters(DISKSTATS, 9, 9) == {}
 
 
 def test_delta_only_for_devices_seen_both_times():
-    assert save.delta({"sda3": 30, "sda": 40}, {"sda3": 40, "sda": 52, "sdb": 1}) == {
+    assert cardsave.delta({"sda3": 30, "sda": 40}, {"sda3": 40, "sda": 52, "sdb": 1}) == {
         "sda3": 10, "sda": 12}
 
 
-def test_describe_reports_sectors_and_the_nothing_to_do_case():
+def saved(monkeypatch, capsys, report, *args):
+    """What `lvslite save` prints when the save did `report`."""
+    monkeypatch.setattr(cardsave, "save", lambda config, cfg: dict(report, config=config))
+    assert main(["save", "-c", "/etc/lvslite.json", *args]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_describe_reports_sectors_and_the_nothing_to_do_case(monkeypatch, capsys):
     r = {"config": "/etc/lvslite.json", "saved_to": "/cfg/lvslite.json", "bytes": 300,
          "saved": True, "device": "/dev/sda3", "sectors": {"sda3": 10, "sda": 10},
          "was_read_only": True}
-    lines = save.describe(r)
+    lines = saved(monkeypatch, capsys, r)
     assert lines[0] == "lvslite: saved /etc/lvslite.json to /cfg/lvslite.json (300 bytes)"
     assert "sda3 10 sectors (5.0 KiB)" in lines[1]
-    assert "nothing written (0 sectors)" in save.describe(dict(r, saved=False))[0]
-    assert "left so" in save.describe(dict(r, was_read_only=False))[-1]
+    assert "nothing written (0 sectors)" in saved(monkeypatch, capsys, dict(r, saved=False))[0]
+    assert "left so" in saved(monkeypatch, capsys, dict(r, was_read_only=False))[-1]
+    assert json.loads(saved(monkeypatch, capsys, r, "--json")[0]) == r
 
 
 def test_write_atomically_replaces_the_file_and_leaves_no_temp(tmp_path):
     (tmp_path / "lvslite.json").write_text("old")
-    save.write_atomically(str(tmp_path / "lvslite.json"), b"new", str(tmp_path / save.TEMP))
+    write_atomically(str(tmp_path / "lvslite.json"), b"new", str(tmp_path / cardsave.TEMP))
     assert (tmp_path / "lvslite.json").read_bytes() == b"new"
     assert sorted(os.listdir(tmp_path)) == ["lvslite.json"]
 
@@ -63,8 +80,7 @@ def test_an_invalid_config_is_never_saved(tmp_path, capsys):
     bad.write_text('{"services": [{"virtual": "10.0.0.1:80", "schedular": "rr"}]}')
     cfg = tmp_path / "cfg"
     cfg.mkdir()
-    args = type("A", (), {"config": str(bad), "cfg": str(cfg), "json": False})()
-    assert save.run(args) == 1
+    assert main(["save", "-c", str(bad), "--cfg", str(cfg)]) == 1
     err = capsys.readouterr().err
     assert "schedular" in err and "not saved, the card is untouched" in err
     assert list(cfg.iterdir()) == []
@@ -73,8 +89,7 @@ def test_an_invalid_config_is_never_saved(tmp_path, capsys):
 def test_a_folder_that_is_not_a_mount_point_is_refused(tmp_path, capsys):
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"services": []}))
-    args = type("A", (), {"config": str(good), "cfg": str(tmp_path), "json": False})()
-    assert save.run(args) == 1
+    assert main(["save", "-c", str(good), "--cfg", str(tmp_path)]) == 1
     assert "not a mounted partition" in capsys.readouterr().err
 
 

@@ -229,7 +229,7 @@ def _entry(notes: Notes, svc: Service) -> dict:
 
 def config(notes: Notes, services: List[Service], source: str) -> dict:
     """The config of `services` (file order). Raises Failed when there are errors, or no
-    service at all."""
+    service at all. A service defined twice is kept once, the first time, with a warning."""
     seen: Dict[ServiceKey, Where] = {}
     out = []
     for svc in services:
@@ -241,10 +241,15 @@ def config(notes: Notes, services: List[Service], source: str) -> dict:
                 continue
             if families:
                 svc.key = svc.key.replace(af=families.pop())
-        if svc.key in seen:
-            notes.error(svc.where, f"{svc.key} is already defined at line {seen[svc.key][1]}")
+        # the key the config will say (a fwmark without reals is read back as IPv4)
+        written = svc.key.replace(af=4) if svc.key.fwmark and not svc.reals else svc.key
+        if written in seen:
+            said = str(written) if written == svc.key else \
+                f"{svc.key} (without reals, which the config reads back as IPv4)"
+            notes.warn(svc.where, f"{said} is already defined at line {seen[written][1]}; "
+                       "this one is left out")
             continue
-        seen[svc.key] = svc.where
+        seen[written] = svc.where
         if svc.netmask is not None and not svc.persistent:
             notes.warn(svc.where, f"{svc.key} has a persistence netmask but no persistence, "
                        f"where it has no effect; left out")

@@ -101,6 +101,12 @@ def number(text: str) -> object:
     return int(value) if value.is_integer() else value
 
 
+# Service names every box knows, for one without /etc/services (as a minimal image may be).
+WELL_KNOWN = {"ftp": 21, "ssh": 22, "smtp": 25, "domain": 53, "http": 80, "www": 80,
+              "pop3": 110, "imap": 143, "https": 443, "submission": 587, "imaps": 993,
+              "pop3s": 995, "mysql": 3306, "sip": 5060, "postgresql": 5432}
+
+
 def port(notes: Notes, where: Where, text: str, protocol: str = "tcp") -> Optional[int]:
     """A port number, or a service name looked up in /etc/services (no DNS involved)."""
     try:
@@ -113,6 +119,8 @@ def port(notes: Notes, where: Where, text: str, protocol: str = "tcp") -> Option
     try:
         return socket.getservbyname(text, "udp" if protocol == "udp" else "tcp")
     except OSError:
+        if text in WELL_KNOWN:
+            return WELL_KNOWN[text]
         notes.error(where, f"port {text!r} is neither a number nor a known service name")
         return None
 

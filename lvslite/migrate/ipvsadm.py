@@ -95,7 +95,8 @@ def _address(notes: Notes, where: Where, text: str, protocol: str) -> Optional[s
     try:
         common.real_key(host, 0)
     except Bad as exc:
-        notes.error(where, f"{exc.what} (save the table with ipvsadm -S -n)")
+        named = any(c.isalpha() for c in host) and ":" not in host
+        notes.error(where, exc.what + (" (save the table with ipvsadm -S -n)" if named else ""))
         return None
     port = 0 if port_text == "0" else common.port(notes, where, port_text, protocol)
     if port is None:

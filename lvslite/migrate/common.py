@@ -134,6 +134,17 @@ def hostport(text: str) -> Tuple[str, Optional[str]]:
     return (host, port_text) if colon and ":" not in host else (text, None)
 
 
+def seconds(notes: Notes, where: Where, said: str, text: Optional[str]) -> object:
+    """`text` as a number of seconds (None stays None); `said` is how the file spelled it."""
+    if text is None:
+        return None
+    try:
+        return number(text)
+    except ValueError:
+        notes.error(where, f"{said} is not a number of seconds")
+        return None
+
+
 def service_key(protocol: str, address: str, port: int) -> ServiceKey:
     """The key of an address service; raises Bad for an address lvslite cannot use."""
     family, canonical = addr.ip(address)

@@ -44,12 +44,12 @@ NOT_IMPORTED = {
     "sh-fallback": "scheduler flags", "mh-port": "scheduler flags",
     "mh-fallback": "scheduler flags", "persistence_engine": "persistence engines",
     "ha_suspend": "ha_suspend", "alpha": "alpha mode", "omega": "omega mode",
-    "quorum": "a quorum", "quorum_up": "a quorum", "quorum_down": "a quorum",
-    "hysteresis": "a quorum", "smtp_alert": "mail alerts", "snmp_name": "SNMP names",
+    "quorum": "quorum", "quorum_up": "quorum", "quorum_down": "quorum",
+    "hysteresis": "quorum", "smtp_alert": "mail alerts", "snmp_name": "SNMP names",
     "sorry_server_inhibit": "sorry_server_inhibit", "warmup": "check warm-up",
     "uthreshold": "connection thresholds", "lthreshold": "connection thresholds",
     "notify_up": "notify scripts", "notify_down": "notify scripts", "ip_family": "ip_family",
-    "weight": "a virtual server weight", "delay_before_retry": "a delay before retries",
+    "weight": "virtual server weight", "delay_before_retry": "delay before retries",
 }
 
 
@@ -258,18 +258,7 @@ def _virtual_server(node: Node, groups: Dict[str, Node], notes: Notes) -> List[S
         return []
     members = _members(node, groups, notes)
     vs = _Settings()
-    reals: List[Node] = []
-    for item in node.block or ():
-        name = {"lvs_sched": "lb_algo", "lvs_method": "lb_kind"}.get(item.name, item.name)
-        if item.name == "real_server":
-            reals.append(item)
-        elif name in VS_KEYWORDS:
-            vs.values[name] = (item.args, item.where)
-        elif name in NOT_IMPORTED:
-            notes.warn(item.where, f"{item.name}: lvslite has no {NOT_IMPORTED[name]}; "
-                       "not imported")
-        else:
-            notes.warn(item.where, f"unknown keyword {item.name!r} in virtual_server; ignored")
+    reals = _sort(node, vs, VS_KEYWORDS, lambda n: n == "real_server", notes)
     if not reals:
         notes.warn(node.where, "a virtual_server without real_server, which keepalived "
                    "ignores; not imported")
@@ -282,6 +271,26 @@ def _virtual_server(node: Node, groups: Dict[str, Node], notes: Notes) -> List[S
     return out
 
 
+def _sort(node: Node, settings: _Settings, keywords: Tuple[str, ...], wanted, notes: Notes
+          ) -> List[Node]:
+    """The statements of `node`'s block that `wanted(name)` picks; its `keywords` go into
+    `settings` (under keepalived's older names too); the rest are warned about."""
+    picked = []
+    for item in node.block or ():
+        name = ALIASES.get(item.name, item.name)
+        if wanted(item.name):
+            picked.append(item)
+        elif name in keywords:
+            settings.values[name] = (item.args, item.where)
+        elif name in NOT_IMPORTED:
+            notes.warn(item.where, f"{item.name}: lvslite has no {NOT_IMPORTED[name]}; "
+                       "not imported")
+        else:
+            notes.warn(item.where, f"unknown keyword {item.name!r} in {node.name}; ignored")
+    return picked
+
+
+ALIASES = {"lvs_sched": "lb_algo", "lvs_method": "lb_kind"}
 VS_KEYWORDS = ("delay_loop", "lb_algo", "lb_kind", "persistence_timeout",
                "persistence_granularity", "protocol", "sorry_server", "sorry_server_lvs_method",
                "inhibit_on_failure", "virtualhost", "retry", "connect_timeout")
@@ -381,18 +390,8 @@ def _real(rs: Node, svc: Service, vs: _Settings, forward: str, notes: Notes
     if port is None:
         return None
     own = _Settings()
-    checkers: List[Node] = []
-    for item in rs.block or ():
-        name = {"lvs_method": "lb_kind"}.get(item.name, item.name)
-        if item.name.endswith("_CHECK") or item.name in ("HTTP_GET", "SSL_GET"):
-            checkers.append(item)
-        elif name in RS_KEYWORDS:
-            own.values[name] = (item.args, item.where)
-        elif name in NOT_IMPORTED:
-            notes.warn(item.where, f"{item.name}: lvslite has no {NOT_IMPORTED[name]}; "
-                       "not imported")
-        else:
-            notes.warn(item.where, f"unknown keyword {item.name!r} in real_server; ignored")
+    checkers = _sort(rs, own, RS_KEYWORDS,
+                     lambda n: n.endswith("_CHECK") or n in ("HTTP_GET", "SSL_GET"), notes)
     weight_text = own.get("weight", "1") or "1"
     if not weight_text.isdigit():
         notes.error(own.at("weight", rs.where), f"weight {weight_text} is not a number")
@@ -426,13 +425,7 @@ def _real(rs: Node, svc: Service, vs: _Settings, forward: str, notes: Notes
 
 
 def _seconds(notes: Notes, where: Where, name: str, text: Optional[str]) -> object:
-    if text is None:
-        return None
-    try:
-        return common.number(text)
-    except ValueError:
-        notes.error(where, f"{name} {text} is not a number of seconds")
-        return None
+    return common.seconds(notes, where, f"{name} {text}", text)
 
 
 def _check(node: Node, real: Real, svc: Service, setting, notes: Notes) -> Optional[dict]:

@@ -299,13 +299,7 @@ def _fallback(text: str, where: Where, svc: Service, notes: Notes) -> None:
 
 
 def _seconds(notes: Notes, where: Where, name: str, text: Optional[str]) -> object:
-    if text is None:
-        return None
-    try:
-        return common.number(text)
-    except ValueError:
-        notes.error(where, f"{name}={text} is not a number of seconds")
-        return None
+    return common.seconds(notes, where, f"{name}={text}", text)
 
 
 def _check(svc: Service, get, at, pairs: list, notes: Notes) -> Optional[dict]:

@@ -168,3 +168,16 @@ virtual_server group G6 {
         assert s["check"] == {"type": "connect", "interval": 60, "timeout": 2, "fall": 1}
     assert table(doc)
     assert len(notes) == 1 and "expanded into 2 services" in notes[0]
+
+
+def test_quiescence_is_per_service(tmp_path):
+    path = write(tmp_path, "k.conf", "virtual_server 10.0.0.1 80 {\n delay_before_retry 3\n"
+                 " real_server 10.0.0.2 80 {\n  inhibit_on_failure\n }\n"
+                 " real_server 10.0.0.3 80 {\n  notify_down /bin/true\n }\n}\n")
+    doc, notes = imported(path, "keepalived")
+    assert doc["services"][0]["quiescent"] is True
+    assert notes == [
+        f"{path}:2: delay_before_retry: lvslite has no delay before retries; not imported",
+        f"{path}:7: notify_down: lvslite has no notify scripts; not imported",
+        f"{path}:1: inhibit_on_failure is set for some reals only; lvslite's quiescent is per "
+        "service: set for every real"]

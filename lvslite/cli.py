@@ -25,6 +25,7 @@ COMMANDS = {
     "run": ("lvslite.cmd.run", "the daemon: apply, health checks, failover, SIGHUP reload"),
     "status": ("lvslite.cmd.status", "services, reals, weights, health, connections"),
     "save": ("lvslite.cmd.save", "write the running config back to the /cfg partition"),
+    "import": ("lvslite.cmd.importcfg", "convert an ldirectord, keepalived or ipvsadm config"),
     "wear": ("lvslite.wear.cli", "CF write-rate sampling and lifetime estimate"),
 }
 

@@ -2,7 +2,5 @@
 
 A command parses its arguments, calls the agent's modules and prints; nothing else. What the
 commands share (exit codes, the error printer, where the config is) lives in the lvslite
-package itself, and is named here too for the commands that import it from their package.
+package itself.
 """
-from lvslite import (EXIT_INVALID, EXIT_KERNEL, EXIT_OK, EXIT_USAGE,  # noqa: F401
-                     config_path, error)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import os
 import sys
 
-from lvslite.cmd import EXIT_INVALID, EXIT_OK, error
-
-FORMATS = ("ldirectord", "keepalived", "ipvsadm")   # == lvslite.migrate.FORMATS
+from lvslite import EXIT_INVALID, EXIT_OK, error
 
 
 def add_arguments(parser) -> None:
+    from lvslite.migrate import FORMATS
     parser.add_argument("file", metavar="FILE",
                         help="the configuration to import ('-' = standard input)")
     parser.add_argument("--from", dest="source_format", choices=FORMATS, required=True,

@@ -1,11 +1,8 @@
 """`lvslite import`: exit codes, output, -o, stability, and `lvslite check` on every output."""
-import argparse
 import os
 
 import pytest
 
-from lvslite.cmd import importcfg
-from lvslite.migrate import FORMATS
 
 from migrate_util import MIGRATE, cli, loads, rel, write
 
@@ -34,10 +31,6 @@ def test_output_passes_lvslite_check_and_is_stable(tmp_path, path, fmt):
     # the summary line comes last on stderr, after the warnings
     n = len(loads(first.stdout)["services"])
     assert first.stderr.splitlines()[-1].startswith(f"lvslite: imported {n} service")
-
-
-def test_formats_agree_with_the_library():
-    assert importcfg.FORMATS == FORMATS
 
 
 @pytest.mark.parametrize("args", [[], ["x.cf"], ["x.cf", "--from", "haproxy"],
@@ -77,8 +70,8 @@ def test_a_config_the_validator_refuses_is_reported_as_a_bug(monkeypatch, capsys
     import lvslite.migrate
     monkeypatch.setattr(lvslite.migrate, "convert",
                         lambda path, fmt: ({"services": [{"virtual": "nowhere"}]}, []))
-    args = argparse.Namespace(file="x", source_format="ipvsadm", output=None)
-    assert importcfg.run(args) == 1
+    from lvslite.cli import main
+    assert main(["import", "x", "--from", "ipvsadm"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "is a bug of `lvslite import`" in err
     assert "services[0].virtual" in err

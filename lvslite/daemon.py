@@ -14,6 +14,7 @@ while init restarts the daemon.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -137,8 +138,21 @@ class Daemon:
 
     # ------------------------------------------------------------------ configuration
     def load_config(self) -> None:
-        """Load (or reload) the config; raises ConfigError and changes nothing."""
-        config = self._load(self.config_path)
+        """Load (or reload) the config; raises ConfigError and changes nothing.
+
+        The cyclic garbage collector is off while the config is read and planned (tens of
+        thousands of small objects at 4000 reals: it would otherwise run several times in the
+        middle of a reload and stall the checks), and what survives is then frozen out of its
+        reach: the config lives until the next reload, and its values hold no cycles."""
+        gc.disable()
+        try:
+            self._install(self._load(self.config_path))
+        finally:
+            gc.enable()
+        gc.collect(1)       # the young garbage of the reload, before it is frozen with the rest
+        gc.freeze()
+
+    def _install(self, config: Config) -> None:
         plan = check_plan(config)
         for key in [k for k in self.plan if k not in plan]:
             self.engine.remove(key)

@@ -36,7 +36,8 @@ def test_no_package_archive_host_in_tracked_files():
 
 def test_the_pattern_finds_archive_hosts():
     # split so that this file does not hold what it looks for
-    for host in ("deb.debian.org/debian", "pypi.org/simple/", "files.pythonhosted.org/x",
-                 "registry.npmjs.org/"):
+    # (made-up hosts: the repository names no real archive, not even here)
+    for host in ("mirror.example/debian", "pypi.example/simple/", "files.pythonhosted.example/x",
+                 "registry.npmjs.example/"):
         assert ARCHIVE_URL.search(f'MIRROR = "http' + f's://{host}"'), host
     assert not ARCHIVE_URL.search("https://buildroot.org/downloads/")

@@ -93,6 +93,9 @@ def kernel(ip_vs: Optional[str], mods: Modules, release: str) -> List[Finding]:
                         f"{ip_vs.splitlines()[0][:40] if ip_vs else 'empty'}",
                         "lvslite reads IPVS 1.2.x; check the kernel's IPVS")]
     state = mods.state("ip_vs")
+    if state in ("loaded", "built in"):
+        return [Finding(ERROR, "kernel", f"ip_vs is {state} but /proc/net/ip_vs cannot be "
+                        "read", "mount -t proc proc /proc")]
     if state == "loadable":
         return [Finding(ERROR, "kernel", f"IPVS not loaded (no /proc/net/ip_vs); ip_vs is in "
                         f"{MODULES}/{release}/modules.dep", "modprobe ip_vs")]

@@ -34,14 +34,13 @@ def read(state_dir: str) -> Tuple[Optional[dict], Optional[str], Optional[str]]:
             None if stats is None else stats.decode("ascii", "replace"))
 
 
-def rate(n: float, unit: str) -> str:
-    """A rate in at most 5 characters plus its unit: 999, 1.2k, 12k, 123k, 1.2M."""
+def rate(n: float) -> str:
+    """A count in at most 4 characters: 999, 1.2k, 12k, 123k, 1.2M, ..."""
     for scale, suffix in ((1, ""), (1e3, "k"), (1e6, "M"), (1e9, "G")):
         v = n / scale
         if v < 999.5 or suffix == "G":
-            text = f"{v:.0f}" if (suffix == "" or v >= 9.95) else f"{v:.1f}"
-            return f"{text}{suffix}{unit}"
-    return f"{n:.0f}{unit}"
+            return f"{v:.0f}{suffix}" if (suffix == "" or v >= 9.95) else f"{v:.1f}{suffix}"
+    return f"{n:.0f}"
 
 
 def header(status: Optional[dict], ip_vs: Optional[str], stats: Optional[str], now: float,
@@ -62,24 +61,26 @@ def header(status: Optional[dict], ip_vs: Optional[str], stats: Optional[str], n
                        "lvslite doctor says more"]
     s = proc.stats(stats) if stats is not None else None
     second = f"IPVS {v[0]}"
-    if s is not None:
-        second += (f"  total {s['conns']} conns  now {rate(s['cps'], '/s'):>6} conn"
-                   f"  in {rate(s['inpps'], 'p/s'):>7} {rate(s['inbps'], 'B/s'):>7}"
-                   f"  out {rate(s['outpps'], 'p/s'):>7} {rate(s['outbps'], 'B/s'):>7}")
+    if s is not None:           # fixed widths: a refresh rewrites only the figures
+        second += (f"  {rate(s['cps']):>4} conn/s  in {rate(s['inpps']):>4}p/s "
+                   f"{rate(s['inbps']):>4}B/s  out {rate(s['outpps']):>4}p/s "
+                   f"{rate(s['outbps']):>4}B/s  total {s['conns']}")
     return [first, second]
 
 
+# Columns (80 wide): real 21, method 3, weight 7 (kernel/configured), health 7, active 5,
+# inactive 6, check age 3, then the check's last words in what is left.
 def _real_line(address: str, forward: str, weight: str, health: str, act, inact,
                checked: str, reason: str) -> str:
-    left = (f"  {address:<24} {FORWARD_SHORT.get(forward, forward):<4} {weight:>7} "
-            f"{health:<7}{act:>5} {inact:>6} {checked:>7}")
+    left = (f"  {address:<21} {FORWARD_SHORT.get(forward, forward):<3} {weight:>7} "
+            f"{health:<7}{act:>5} {inact:>6} {checked:>3}")
     return f"{left} {reason}".rstrip()
 
 
 def _ago(seconds: Optional[float]) -> str:
     if seconds is None:
         return "-"
-    return f"{seconds:.0f}s" if seconds < 100 else f"{seconds / 60:.0f}m"
+    return f"{seconds:.0f}s" if seconds < 99.5 else f"{min(seconds / 60, 99):.0f}m"
 
 
 def services(status: Optional[dict], ip_vs: Optional[str], now: float) -> List[str]:
@@ -93,8 +94,10 @@ def services(status: Optional[dict], ip_vs: Optional[str], now: float) -> List[s
         name = svc["virtual"]
         shown.add(name)
         sched, persistent, kreals = by_service.get(name, (svc["scheduler"], False, {}))
-        lines.append(_service_line(name, sched, persistent, kreals, name in by_service,
-                                   svc.get("fallback"), svc.get("fallback_active")))
+        flags = " FALLBACK" if svc.get("fallback_active") else ""
+        if name not in by_service:
+            flags += " NOT IN KERNEL"
+        lines.append(_service_line(name, sched, persistent, kreals, flags))
         named = set()
         for r in svc["reals"]:
             named.add(r["address"])
@@ -111,27 +114,19 @@ def services(status: Optional[dict], ip_vs: Optional[str], now: float) -> List[s
     for name, sched, persistent, reals in kernel:
         if name in shown:
             continue
-        lines.append(_service_line(name, sched, persistent, {r[0]: r for r in reals}, True,
-                                   None, False, foreign=status is not None))
+        flags = " (not lvslite's)" if status is not None else ""
+        lines.append(_service_line(name, sched, persistent, {r[0]: r for r in reals}, flags))
         for address, forward, weight, act, inact in reals:
             lines.append(_real_line(address, forward, str(weight), "-", act, inact, "-", ""))
     return lines
 
 
-def _service_line(name: str, sched: str, persistent: bool, kreals: dict, in_kernel: bool,
-                  fallback: Optional[str], fallback_active: Optional[bool],
-                  foreign: bool = False) -> str:
+def _service_line(name: str, sched: str, persistent: bool, kreals: dict, flags: str) -> str:
+    """The service, then its reals' connections summed under their act and inact columns."""
     act = sum(r[3] for r in kreals.values())
     inact = sum(r[4] for r in kreals.values())
-    extra = " persistent" if persistent else ""
-    if fallback:
-        extra += f"  fallback {fallback}{' ACTIVE' if fallback_active else ''}"
-    if not in_kernel:
-        extra += "  NOT IN KERNEL"
-    if foreign:
-        extra += "  (not in lvslite's status)"
-    # the counters under the reals' act and inact columns, then what does not fit before them
-    return f"{name + ' ' + sched:<45}{act:>7} {inact:>6} {extra}".rstrip()
+    left = f"{name} {sched}{' persistent' if persistent else ''}{flags}"
+    return f"{left:<43}{act:>5} {inact:>6}"
 
 
 def frame(status: Optional[dict], ip_vs: Optional[str], stats: Optional[str], now: float,
@@ -140,8 +135,8 @@ def frame(status: Optional[dict], ip_vs: Optional[str], stats: Optional[str], no
     free: a write there scrolls some terminals) and to `height` lines, the last saying how
     many did not fit."""
     body = services(status, ip_vs, now)
-    titles = _real_line("real", "fwd", "weight", "health", "act", "inact", "checked",
-                        "last result")
+    titles = _real_line("real", "fwd", "weight", "health", "act", "inact", "age",
+                        "last check result")
     lines = header(status, ip_vs, stats, now, interval) + [titles] + body
     if not body:
         lines.append("  (no services)")

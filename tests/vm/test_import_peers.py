@@ -23,7 +23,9 @@ from support import need
 
 REPO = Path(__file__).resolve().parents[2]
 PEERS = REPO / "tests" / "fixtures" / "migrate" / "peers"
-SETTLE_S = 3.0           # a peer's table unchanged this long counts as settled
+# A peer's table unchanged this long counts as settled: longer than ldirectord's default
+# checkinterval (10 s), since it adds the virtual services first and each real at a check.
+SETTLE_S = 15.0
 _ids = itertools.count(1)
 
 
@@ -57,13 +59,14 @@ def lvslite_table(ns: str, source: Path, fmt: str, tmp_path: Path) -> list:
                          cwd=str(REPO))
     assert app.returncode == 0, app.stdout + app.stderr
     got = table(ns)
+    assert len(got) > 10, got          # every fixture has more than ten services and reals
     sh(f"ip netns exec {ns} ipvsadm -C")
     shutil.rmtree(f"/run/lvslite-{ns}", ignore_errors=True)
     assert table(ns) == []
     return got
 
 
-def settled(ns: str, want: list, timeout: float = 60.0) -> list:
+def settled(ns: str, want: list, timeout: float = 90.0) -> list:
     """The peer's table once it equals `want`, or once it stopped changing for SETTLE_S."""
     end = time.monotonic() + timeout
     last, since = None, time.monotonic()

@@ -26,6 +26,8 @@ COMMANDS = {
     "status": ("lvslite.cmd.status", "services, reals, weights, health, connections"),
     "save": ("lvslite.cmd.save", "write the running config back to the /cfg partition"),
     "import": ("lvslite.cmd.importcfg", "convert an ldirectord, keepalived or ipvsadm config"),
+    "doctor": ("lvslite.cmd.doctor", "check every layer of this director; print each fix"),
+    "top": ("lvslite.cmd.top", "live view of services, reals, health, connections, rates"),
     "wear": ("lvslite.wear.cli", "CF write-rate sampling and lifetime estimate"),
 }
 

@@ -69,7 +69,7 @@ PYTHON_ALWAYS = ("site", "sitecustomize", "encodings", "_strptime", "traceback",
 # agent does not take (logging.handlers' HTTP and SMTP handlers, inspect's doc helpers,
 # ...). build.py refuses to build if an lvslite module imports one of them itself.
 PYTHON_EXCLUDE = (
-    "asyncio", "bdb", "cmd", "code", "codeop", "concurrent", "ctypes", "curses", "dbm",
+    "asyncio", "bdb", "cmd", "code", "codeop", "concurrent", "ctypes", "dbm",
     "decimal", "_pydecimal", "distutils", "doctest", "email", "ensurepip", "ftplib",
     "getpass", "html", "http", "idlelib", "imaplib", "lib2to3", "mailbox", "mimetypes",
     "multiprocessing", "netrc", "nntplib", "pdb", "pickletools", "plistlib", "poplib",

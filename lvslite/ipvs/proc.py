@@ -17,7 +17,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
-    from typing import Dict, Optional, Tuple
+    from typing import Dict, List, Optional, Tuple
 
 PROC = "/proc/net/ip_vs"
 DEST_HEADER = b"  -> RemoteAddress:Port Forward Weight ActiveConn InActConn"
@@ -123,3 +123,78 @@ def connections(text: str) -> Dict[Tuple[str, str], Tuple[int, int]]:
         elif parts[0] == "->" and service and len(parts) >= 6 and parts[1] != "RemoteAddress:Port":
             out[(service, _hostport(parts[1]))] = (int(parts[4]), int(parts[5]))
     return out
+
+
+# --------------------------------------------------------------------------- the whole view
+# `lvslite top` and `lvslite doctor` read more than the counters: the header's version and
+# table size, each service's scheduler, each destination's method and weight, and the kernel's
+# totals and rate estimates in /proc/net/ip_vs_stats.
+
+STATS = "/proc/net/ip_vs_stats"
+_FORWARD_NAME = {v.decode(): k for k, v in FORWARD_TEXT.items()}
+_FORWARD_NAME["Local"] = "gate"     # a destination on the director itself shows as Local
+
+
+def version(text: str) -> Optional[Tuple[str, int]]:
+    """('1.2.1', 4096) from the first line, 'IP Virtual Server version 1.2.1 (size=4096)';
+    None for any other first line."""
+    first = text.split("\n", 1)[0].split()
+    if first[:4] != ["IP", "Virtual", "Server", "version"] or len(first) < 6:
+        return None
+    size = first[5]
+    if not (size.startswith("(size=") and size.endswith(")") and size[6:-1].isdigit()):
+        return None
+    return first[4], int(size[6:-1])
+
+
+def table(text: str) -> List[tuple]:
+    """Every service in the kernel's order, as (service, scheduler, persistent, reals), with
+    reals a list of (real, forward, weight, active, inactive); service and real spelled as in
+    connections(), forward as lvslite names it ('Local' counts as gate), persistent a bool
+    (the number after it is the timeout in the kernel's jiffies, not seconds)."""
+    out: List[tuple] = []
+    reals: List[tuple] = []
+    for line in text.splitlines()[3:]:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "->":
+            if out and len(parts) >= 6:
+                reals.append((_hostport(parts[1]), _FORWARD_NAME.get(parts[2], parts[2]),
+                              int(parts[3]), int(parts[4]), int(parts[5])))
+            continue
+        if parts[0] in _PROTOCOL_NAME and len(parts) >= 3:
+            service = f"{_PROTOCOL_NAME[parts[0]]} {_hostport(parts[1])}"
+        elif parts[0] == "FWM" and len(parts) >= 3:
+            service = f"fwmark:{int(parts[1], 16)}"
+        else:
+            continue
+        reals = []
+        out.append((service, parts[2], "persistent" in parts[3:], reals))
+    return out
+
+
+STAT_NAMES = ("conns", "inpkts", "outpkts", "inbytes", "outbytes")
+
+
+def stats(text: str) -> Optional[Dict[str, int]]:
+    """/proc/net/ip_vs_stats (ip_vs_stats_show, all figures in hex): the totals since IPVS
+    was loaded as conns, inpkts, outpkts, inbytes, outbytes, and the kernel's own rate
+    estimates (about a 2 s average) as cps, inpps, outpps, inbps, outbps; None for any other
+    layout."""
+    rows = [ln.split() for ln in text.splitlines()]
+    numbers = [r for r in rows if len(r) == 5 and all(_is_hex(x) for x in r)]
+    if len(numbers) != 2:
+        return None
+    out = dict(zip(STAT_NAMES, (int(x, 16) for x in numbers[0])))
+    out.update(zip(("cps", "inpps", "outpps", "inbps", "outbps"),
+                   (int(x, 16) for x in numbers[1])))
+    return out
+
+
+def _is_hex(word: str) -> bool:
+    try:
+        int(word, 16)
+    except ValueError:
+        return False
+    return True

@@ -50,6 +50,8 @@ HOST_PACKAGES = {
     "binutils": "/usr/bin/readelf",
     "openssl": "/usr/bin/openssl",
     "util-linux": "/usr/bin/setpriv",
+    "keepalived": "/usr/sbin/keepalived",
+    "ldirectord": "/usr/sbin/ldirectord",
 }
 
 # What the initramfs must load to mount the host root over virtio-9p; dependencies are

@@ -196,7 +196,7 @@ def test_table_and_exit_codes():
     assert missing.level == "warn" and missing.saw.startswith("tcp 10.0.1.100:81")
     ok, info = d.Finding("ok", "x", ""), d.Finding("info", "x", "")
     warn, err = d.Finding("warn", "x", "", "f"), d.Finding("error", "x", "", "f")
-    assert [d.exit_code(f) for f in ([ok, info], [ok, warn], [warn, err])] == [0, 4, 1]
+    assert [d.exit_code(f) for f in ([ok, info], [ok, warn], [warn, err])] == [0, 6, 1]
     assert err.line() == "error x         ; fix: f"
 
 

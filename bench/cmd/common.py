@@ -11,6 +11,7 @@ import sys
 from typing import Optional
 
 from bench.errors import BenchError
+from lvslite.wear.model import OPTION_BOUNDS
 
 
 # Every number a bench command takes, by flag: (lowest, highest), both allowed. The highest
@@ -29,9 +30,7 @@ LIMITS = {
     "--ram-mb": (1, 1_048_576), "--base-mb": (0, 1_048_576),
     "--ci": (0, 1e6), "--cp": (0, 1e6), "--check": (0, 1e6), "--entry": (0, 1e6),
     "--shared": (1, 64), "--budget": (1, 65_536), "--rates": (0, 1e9),
-    "--endurance": (1, 1e8), "--hot-interval": (1, 31_557_600), "--waf": (1, 100),
-    "--temp": (-60, 150),                   # the wear model's range (lvslite/wear/model.py)
-    "--capacity": (1, 2 ** 50),
+    **{k: v for k, v in OPTION_BOUNDS.items() if k != "--free-fraction"},  # the wear model's
     "--mttf-hours": (1, 1e9), "--mttr-hours": (0, 1e6), "--beta": (0, 1),
     "--repair-cost": (0, 1e12), "--income-per-hour": (0, 1e12),
 }

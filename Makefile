@@ -37,6 +37,6 @@ bench: setup
 	$(VPY) -m bench
 
 clean:
-	rm -rf out build .cache/vm/run
+	rm -rf out build .cache/vm/run .cache/vm/shell-*
 distclean: clean
 	rm -rf .venv .cache

@@ -160,6 +160,8 @@ def _num(obj: dict, key: str, where: str, *, minimum: float = 0.0, positive: boo
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BenchError(path, f"is {value!r}", "a number")
+    if not -1e15 <= value <= 1e15:          # no figure of a box comes near (RAM in MiB, MHz)
+        raise BenchError(path, f"is {value!r}", "a number of at most 1e15")
     if integer and int(value) != value:
         raise BenchError(path, f"is {value!r}", "a whole number")
     if value < minimum or (positive and value <= 0):
@@ -264,15 +266,28 @@ def _parse_kernels(obj: Any, where: str) -> Mapping[str, KernelEra]:
     return out
 
 
+MAX_CATALOG_BYTES = 1024 * 1024   # bench/boxes.json is about 18 kB
+
+
 def _read_json(path: Path) -> Any:
+    from lvslite.files import TooBig, read_bytes
     try:
-        text = path.read_text()
+        data = read_bytes(str(path), MAX_CATALOG_BYTES)
+    except TooBig as exc:
+        raise BenchError(str(path), f"is {exc.size or 'over ' + str(exc.limit)} bytes",
+                         f"a box catalog of at most {MAX_CATALOG_BYTES} bytes") from None
     except OSError as exc:
-        raise BenchError(str(path), f"cannot read it: {exc.strerror}", "a readable JSON file") from None
+        raise BenchError(str(path), f"cannot read it: {exc.strerror or exc}",
+                         "a readable JSON file") from None
     try:
-        return json.loads(text)
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except ValueError as exc:
         raise BenchError(str(path), f"not valid JSON: {exc}", "a box catalog in JSON") from None
+
+
+def _no_constant(word: str):
+    """json.loads takes NaN and Infinity, which are not JSON (RFC 8259): refuse them."""
+    raise ValueError(f"{word} is not a JSON number")
 
 
 def load_catalog(extra: Tuple[str, ...] = (), path: Path = CATALOG_PATH) -> Catalog:

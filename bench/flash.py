@@ -7,7 +7,7 @@ model's error type into the bench's and parses sizes such as 256MiB.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 from bench.errors import BenchError
 
@@ -15,17 +15,19 @@ _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]?)(i?)[bB]?\s*$")
 _POWER = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 
 
-def parse_bytes(text: str, flag: str = "--capacity") -> int:
-    """'1073741824', '1GiB' (binary) or '1GB' (decimal) -> bytes."""
+def parse_bytes(text: str, flag: str = "--capacity", limits: Tuple[float, float] = (1, 2 ** 50)
+                ) -> int:
+    """'1073741824', '1GiB' (binary) or '1GB' (decimal) -> bytes, within `limits`."""
     m = _SIZE.match(str(text))
     if not m:
         raise BenchError(flag, f"is {text!r}", "bytes, e.g. 1073741824, 256MiB or 1GB")
     value, unit, binary = float(m.group(1)), m.group(2).lower(), m.group(3)
     base = 1024 if binary else 1000
-    n = int(round(value * base ** _POWER[unit]))
-    if n <= 0:
-        raise BenchError(flag, f"is {text!r}", "a size > 0")
-    return n
+    lo, hi = limits
+    n = value * base ** _POWER[unit]
+    if not lo <= n <= hi:      # also catches an overflow to infinity (400 digits)
+        raise BenchError(flag, f"is {text!r}", f"a size of {lo:g}..{hi:g} bytes")
+    return int(round(n))
 
 
 def lifetime(rate_Bps: float, *, capacity_bytes: int, endurance_cycles: float,

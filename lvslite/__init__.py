@@ -20,6 +20,14 @@ def error(message: object) -> None:
 
 
 def config_path(args) -> str:
-    """-c FILE, else $LVSLITE_CONFIG, else /etc/lvslite.json."""
+    """-c FILE, else $LVSLITE_CONFIG, else /etc/lvslite.json. `-c ""` is a usage error (exit
+    2), never a silent fall back to another file."""
+    given = getattr(args, "config", None)
+    if given == "":
+        error('-c: the file name is empty (a config file, "-" for standard input, or no -c '
+              "for $LVSLITE_CONFIG or /etc/lvslite.json)")
+        raise SystemExit(EXIT_USAGE)
+    if given is not None:
+        return given
     from lvslite.config import default_path
-    return getattr(args, "config", None) or default_path()
+    return default_path()

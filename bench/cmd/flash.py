@@ -5,7 +5,7 @@ lifetime planned here is the lifetime the box will report.
 """
 from __future__ import annotations
 
-from bench.cmd.common import add_json, emit, number
+from bench.cmd.common import LIMITS, add_json, emit, number
 from bench.errors import BenchError
 from bench.flash import card_profiles, lifetime, parse_bytes
 from lvslite.wear.model import LEVELING
@@ -35,13 +35,13 @@ def run(args) -> int:
         raise BenchError("--card", f"is {args.card!r}", "one of: " + " ".join(cards))
     card = cards[args.card]
     life = lifetime(number(args.rate, "--rate"),
-                    capacity_bytes=parse_bytes(args.capacity),
-                    endurance_cycles=number(args.endurance, "--endurance", positive=True,
+                    capacity_bytes=parse_bytes(args.capacity, limits=LIMITS["--capacity"]),
+                    endurance_cycles=number(args.endurance, "--endurance",
                                             default=card.endurance_cycles),
                     wear_leveling=args.wear_leveling or card.wear_leveling,
-                    waf=number(args.waf, "--waf", minimum=1, default=1.0),
-                    hot_interval_s=number(args.hot_interval, "--hot-interval", positive=True),
-                    temp_c=number(args.temp, "--temp", minimum=-273.15))
+                    waf=number(args.waf, "--waf", default=1.0),
+                    hot_interval_s=number(args.hot_interval, "--hot-interval"),
+                    temp_c=number(args.temp, "--temp"))
     if args.json:
         emit({"days": life.days, "years": life.years, "model": life.model,
               "formula": life.formula, "endurance_cycles": life.endurance_cycles,

@@ -28,7 +28,7 @@ def run(args) -> int:
     if (money[0] is None) != (money[1] is None):
         raise BenchError("--repair-cost/--income-per-hour", "only one given",
                          "both, for the yearly risk cost, or neither")
-    r = pair(number(args.mttf_hours, "--mttf-hours", positive=True),
+    r = pair(number(args.mttf_hours, "--mttf-hours"),
              number(args.mttr_hours, "--mttr-hours"),
              number(args.beta, "--beta"),
              repair_cost=number(args.repair_cost, "--repair-cost"),

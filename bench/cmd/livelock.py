@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bench.cmd.common import add_catalog, add_json, emit, finite, number, say
+from bench.cmd.common import MAX_LIST, add_catalog, add_json, emit, finite, number, say
 from bench.errors import BenchError
 from bench.livelock import IrqCosts, curve
 
@@ -38,12 +38,12 @@ def _costs(args) -> tuple:
         box = catalog.box(args.box)
         c = box_costs(box, catalog.calibration).irq
         if args.shared:
-            c = replace(c, shared=number(args.shared, "--shared", minimum=1, integer=True))
+            c = replace(c, shared=number(args.shared, "--shared", integer=True))
         return c, f"{box.title}: {c.shared} handler(s) on the front NIC's line"
     if args.ci is None or args.cp is None:
         raise BenchError("--ci/--cp", "missing", "per-packet costs in us, e.g. --ci 10 --cp 30 "
                                                  "(or --box NAME)")
-    shared = number(args.shared, "--shared", minimum=1, integer=True, default=1)
+    shared = number(args.shared, "--shared", integer=True, default=1)
     check = number(args.check, "--check", default=None)
     entry = number(args.entry, "--entry", default=None)
     if shared > 1 and (check is None or entry is None):
@@ -51,7 +51,7 @@ def _costs(args) -> tuple:
                          "the interrupt cost is entry + N x check + ci: give both in us")
     c = IrqCosts(rx=number(args.ci, "--ci") * US, p=number(args.cp, "--cp") * US,
                  entry=(entry or 0.0) * US, check=(check or 0.0) * US, shared=shared,
-                 budget=number(args.budget, "--budget", minimum=1, integer=True, default=64))
+                 budget=number(args.budget, "--budget", integer=True, default=64))
     return c, f"c_i = {c.ci / US:g} us, c_p = {c.p / US:g} us, {shared} handler(s)"
 
 
@@ -59,7 +59,10 @@ def _rates(text):
     if text is None:
         return None
     out = []
-    for part in text.split(","):
+    parts = text.split(",")
+    if len(parts) > MAX_LIST:
+        raise BenchError("--rates", f"has {len(parts)} values", f"at most {MAX_LIST}")
+    for part in parts:
         if part.strip():
             out.append(number(part.strip(), "--rates"))
     if not out:

@@ -39,20 +39,20 @@ def run(args) -> int:
     rate = number(args.rate, "--rate")
     hold = number(args.hold, "--hold")
     era = catalog.kernel(args.kernel, args.arch, f"--kernel {args.kernel} --arch {args.arch}")
-    line = check_cache_line(number(args.cache_line, "--cache-line", positive=True, integer=True,
+    line = check_cache_line(number(args.cache_line, "--cache-line", integer=True,
                                    default=16), "--cache-line")
     es = entry_size(era, line, catalog.base.page_bytes)
-    eb = number(args.entry_bytes, "--entry-bytes", positive=True)
+    eb = number(args.entry_bytes, "--entry-bytes")
     m = ipvs_memory(rate, hold, persistent_s=number(args.persistent, "--persistent", default=0.0),
                     entry_bytes=eb if eb is not None else es.per_entry_bytes,
                     bucket_bytes=es.bucket_bytes,
-                    tab_bits=number(args.tab_bits, "--tab-bits", minimum=8, integer=True,
+                    tab_bits=number(args.tab_bits, "--tab-bits", integer=True,
                                     default=DEFAULT_TAB_BITS))
-    ram = number(args.ram_mb, "--ram-mb", positive=True)
+    ram = number(args.ram_mb, "--ram-mb")
+    base_mb = number(args.base_mb, "--base-mb")
     f = None
     if ram is not None:
-        f = fit(catalog.base, ram, era.word_bits, m.bytes,
-                base_override_mb=number(args.base_mb, "--base-mb"))
+        f = fit(catalog.base, ram, era.word_bits, m.bytes, base_override_mb=base_mb)
     doc = {
         "entries": m.entries, "templates": m.templates, "bytes": m.bytes,
         "fits": None if f is None else f.fits,

@@ -47,7 +47,7 @@ def add_arguments(p) -> None:
 
 def workload(args, rps: float) -> Workload:
     return Workload(rps=rps, kbps=number(args.kbps, "--kbps"), mode=args.mode,
-                    keepalive=number(args.keepalive, "--keepalive", minimum=1, default=1.0),
+                    keepalive=number(args.keepalive, "--keepalive", default=1.0),
                     persistent=number(args.persistent, "--persistent", default=0.0),
                     request_bytes=number(args.request_bytes, "--request-bytes", default=350.0),
                     conn_seconds=number(args.conn_seconds, "--conn-seconds", default=1.0))
@@ -55,8 +55,8 @@ def workload(args, rps: float) -> Workload:
 
 def options(args) -> Options:
     return Options(kernel=args.kernel,
-                   entry_bytes=number(args.entry_bytes, "--entry-bytes", positive=True),
-                   tab_bits=number(args.tab_bits, "--tab-bits", minimum=8, integer=True,
+                   entry_bytes=number(args.entry_bytes, "--entry-bytes"),
+                   tab_bits=number(args.tab_bits, "--tab-bits", integer=True,
                                    default=DEFAULT_TAB_BITS))
 
 
@@ -98,9 +98,9 @@ def _progress(total: int):
 
 
 def _sweep(args, prepared) -> int:
-    lo = number(args.lo, "--from", positive=True, default=10.0)
-    hi = number(args.hi, "--to", positive=True, default=1e6)
-    n = number(args.points, "--points", minimum=1, integer=True, default=1000)
+    lo = number(args.lo, "--from", default=10.0)
+    hi = number(args.hi, "--to", default=1e6)
+    n = number(args.points, "--points", integer=True, default=1000)
     if hi < lo:
         raise BenchError("--to", f"is {hi:g}, below --from {lo:g}", "a range low..high")
     rates = log_points(lo, hi, n)

@@ -85,7 +85,7 @@ def main(argv: Optional[List[str]] = None, ask: Optional[Callable[[str], str]] =
     if t.exists and t.block:
         for line in describe(t):
             say(line)
-    problems = refusals(t, total, args.force)
+    problems = refusals(t, total, args.force, imagefile.identity(args.image))
     if problems:
         for p in problems:
             say(f"refused: {p}")

@@ -6,7 +6,7 @@ write-protected device is never what anyone meant.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import List, Tuple
 
 from firmware.flash.target import Target
 
@@ -18,15 +18,21 @@ def human(n: int) -> str:
     return f"{n} bytes"
 
 
-def refusals(t: Target, image_bytes: int, force: bool) -> List[str]:
+def refusals(t: Target, image_bytes: int, force: bool,
+             image_id: Tuple[int, int] = (0, 0)) -> List[str]:
     """Why `t` must not be written (empty: it may be). Stops at the first rule that blocks
-    everything after it (a missing device has no size to compare)."""
+    everything after it (a missing device has no size to compare). image_id: the image's
+    (st_dev, st_ino), to refuse the loop device whose backing file it is."""
     if not t.exists:
         return [f"{t.path}: no such device (plug the card in; `lsblk` lists the disks)"]
     if not t.block:
         return [f"{t.path}: not a block device (expected a whole disk such as /dev/sdX or "
                 "/dev/mmcblkN)"]
     out = []
+    if image_id != (0, 0) and t.backing_id == image_id:
+        out.append(f"{t.path}: its backing file is the image ({t.backing}): writing would "
+                   "overwrite the image with itself while reading it (flash a copy, or "
+                   "another device)")
     if t.partition:
         out.append(f"{t.path}: is partition {t.number} of /dev/{t.parent}, not a whole disk "
                    f"(the image carries its own partition table: give /dev/{t.parent})")

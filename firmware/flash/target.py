@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -44,6 +44,8 @@ class Target:
     mounts: Tuple[Tuple[str, str], ...] = ()     # (device name, mount point)
     swaps: Tuple[str, ...] = ()
     holders: Tuple[str, ...] = ()                # dm-0, md127: RAID/LVM/crypt on top
+    backing: str = ""                            # a loop device's backing file
+    backing_id: Tuple[int, int] = (0, 0)         # its (st_dev, st_ino); (0, 0) unknown
 
     @property
     def dev(self) -> str:
@@ -152,7 +154,8 @@ def from_sysfs(path: str, sysdir: Path, mountinfo: str, swaps: str,
         read_only=_read(sysdir / "ro", "0") == "1", removable=removable,
         removable_why=why, model=model_of(disk), partitions=tuple(parts), mounts=mounts,
         swaps=tuple(n for n, _ in own + holders if n in swapped),
-        holders=tuple(h for h, _ in holders))
+        holders=tuple(h for h, _ in holders),
+        backing=_read(disk / "loop" / "backing_file"))
 
 
 def inspect(path: str, sys_root: str = "/sys") -> Target:
@@ -166,5 +169,12 @@ def inspect(path: str, sys_root: str = "/sys") -> Target:
         return Target(path, exists=True)
     majmin = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
     sysdir = Path(os.path.realpath(f"{sys_root}/dev/block/{majmin}"))
-    return from_sysfs(path, sysdir, _read(Path(MOUNTINFO)), _read(Path(SWAPS)),
-                      Path(sys_root) / "class" / "block")
+    t = from_sysfs(path, sysdir, _read(Path(MOUNTINFO)), _read(Path(SWAPS)),
+                   Path(sys_root) / "class" / "block")
+    if t.backing:
+        try:
+            st = os.stat(t.backing)
+            t = replace(t, backing_id=(st.st_dev, st.st_ino))
+        except OSError:
+            pass                    # deleted (the kernel adds " (deleted)"), or not ours
+    return t

@@ -26,6 +26,21 @@ DEFAULT_TIMEOUT = 3.0           # timeout default 3 s
 DEFAULT_RISE = 1                # rise default 1
 DEFAULT_FALL = 1                # fall default 1
 
+# The bounds of docs/config.md#health-checks (lvslite.config.checks enforces them).
+# Floor of `interval`: keepalived's delay_loop and connect_timeout take whole seconds, at
+# least 1 (check_parser.c reads them with a minimum of 1), ldirectord's checkinterval whole
+# seconds. Measured: one connect check run costs about 240 us of CPU on a 3 GHz host, so
+# some 10 ms on a 266 MHz Geode; at 1 s a real's check takes about 1% of that box, while an
+# interval of 1e-9 s ran checks back to back on a whole core (1845 log lines in 11 s).
+MIN_INTERVAL = 1.0
+# Floor of `timeout`: a LAN handshake takes well under a millisecond, but with ten checks due
+# at once a 266 MHz box serves a socket some 100 ms late: a shorter timeout measures the
+# box, not the real.
+MIN_TIMEOUT = 0.1
+MAX_SECONDS = 86400   # interval and timeout: a day between checks is already no check
+MAX_COUNT = 100       # rise/fall: successes/failures in a row before a real changes state
+MAX_TEXT = 4096       # request, receive, and each command word, in characters
+
 
 class Kind(Record):
     """One check type, or one service of `negotiate`: what it takes and what runs it."""

@@ -35,27 +35,21 @@ def default_path(environ: Optional[Mapping[str, str]] = None) -> str:
 
 
 def load(path: str) -> Config:
-    """The Config in file `path` ("-" reads standard input). Reads at most MAX_BYTES + 1
-    bytes, so a wrong path to a huge file costs nothing."""
+    """The Config in file `path` ("-" reads standard input). Only a regular file is read, and
+    at most MAX_BYTES + 1 bytes of it (lvslite/files.py), so a wrong path to a huge file, a
+    device or a FIFO costs nothing."""
+    from lvslite.files import TooBig, read_bytes
     source = "<stdin>" if path == "-" else path
-    size = None
     try:
-        if path == "-":
-            import sys
-            data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
-                if len(data) > MAX_BYTES:
-                    size = os.fstat(fh.fileno()).st_size
+        data = read_bytes(path, MAX_BYTES)
+    except TooBig as exc:
+        how_big = f"{exc.size} bytes" if exc.size > MAX_BYTES else f"over {MAX_BYTES} bytes"
+        raise ConfigError([Problem(source, "", f"the file is {how_big}, larger than a config "
+                                   "may be", TOO_BIG)]) from None
     except OSError as exc:
         raise ConfigError([Problem(source, "", f"cannot read the config: "
                                    f"{exc.strerror or exc}", "a readable JSON file; name "
                                    "another with -c FILE or $LVSLITE_CONFIG")]) from None
-    if len(data) > MAX_BYTES:
-        how_big = f"{size} bytes" if size and size > MAX_BYTES else f"over {MAX_BYTES} bytes"
-        raise ConfigError([Problem(source, "", f"the file is {how_big}, larger than a config "
-                                   "may be", TOO_BIG)])
     return parse(data, source)
 
 

@@ -88,9 +88,18 @@ def _ipv6(text: str) -> str:
     return str(addr)
 
 
+def _leading_zero(text: str, what: str, expected: str) -> None:
+    """Refuse '080' as the octets refuse '010': some tools read a leading zero as octal."""
+    if len(text) > 1 and text[0] == "0":
+        raise Bad(f"{what} {show(text)} has a leading zero, which some tools read as octal",
+                  expected)
+
+
 def port(text: str) -> int:
+    expected = f"a port 1..{PORT_MAX} without leading zeros"
     if not _DIGITS.match(text):
         raise Bad(f"port {show(text)} is not a number", f"a port 1..{PORT_MAX}")
+    _leading_zero(text, "port", expected)
     value = int(text)
     if not 1 <= value <= PORT_MAX:
         raise Bad(f"port {value} is out of range", f"a port 1..{PORT_MAX}")
@@ -142,6 +151,7 @@ def fwmark(text: str) -> int:
     """The N of 'fwmark:N'."""
     if not _DIGITS.match(text):
         raise Bad(f"fwmark {show(text)} is not a number", f"fwmark:N with N 1..{FWMARK_MAX}")
+    _leading_zero(text, "fwmark", f"fwmark:N with N 1..{FWMARK_MAX} without leading zeros")
     value = int(text)
     if not 1 <= value <= FWMARK_MAX:
         raise Bad(f"fwmark {value} is out of range" if value else "fwmark 0 means no mark",

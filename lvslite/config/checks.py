@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 from lvslite.checks.spec import (DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE, DEFAULT_SERVICE,
-                                 DEFAULT_STATUS, DEFAULT_TIMEOUT, DEFAULT_TYPE, SERVICES, TYPES,
-                                 CheckSpec)
+                                 DEFAULT_STATUS, DEFAULT_TIMEOUT, DEFAULT_TYPE, MAX_COUNT,
+                                 MAX_SECONDS, MAX_TEXT, MIN_INTERVAL, MIN_TIMEOUT, SERVICES,
+                                 TYPES, CheckSpec)
 from lvslite.config.errors import kind, show
 from lvslite.config.fields import (INVALID, Collector, boolean, choice, integer, join, number,
                                    obj, string)
@@ -39,9 +40,6 @@ TYPE_ALIASES = {"tcp": "connect", "tcp_check": "connect", "http": "negotiate",
                 "simpletcp": "negotiate", "misc_check": "external", "icmp": "ping",
                 "on": "none"}
 
-MAX_SECONDS = 86400   # sanity bound: a day between checks is already no check
-MAX_COUNT = 100       # rise/fall: successes/failures in a row before a real changes state
-MAX_TEXT = 4096
 EXPECTED = 'an object like {"type": "connect", "interval": 5}'
 
 _NO_SPACE = re.compile(r"[^\x00-\x20\x7f]+\Z")
@@ -97,10 +95,10 @@ def check(c: Collector, value: object, path: str) -> Optional[CheckSpec]:
         c.add(join(path, "command"), "an external check needs a command",
               'a command: "/usr/local/bin/check-db" or ["/usr/bin/check", "--quick"]')
     port = integer(c, o, "port", path, 1, 65535, None)
-    interval = number(c, o, "interval", path, 0, MAX_SECONDS, DEFAULT_INTERVAL, " seconds",
-                      lo_open=True)
-    timeout = number(c, o, "timeout", path, 0, MAX_SECONDS, DEFAULT_TIMEOUT, " seconds",
-                     lo_open=True)
+    interval = number(c, o, "interval", path, MIN_INTERVAL, MAX_SECONDS, DEFAULT_INTERVAL,
+                      " seconds")
+    timeout = number(c, o, "timeout", path, MIN_TIMEOUT, MAX_SECONDS, DEFAULT_TIMEOUT,
+                     " seconds")
     rise = integer(c, o, "rise", path, 1, MAX_COUNT, DEFAULT_RISE, " checks in a row")
     fall = integer(c, o, "fall", path, 1, MAX_COUNT, DEFAULT_FALL, " checks in a row")
     if len(c.problems) != errors:

@@ -113,17 +113,16 @@ def integer(c: Collector, o: dict, key: str, path: str, lo: int, hi: int, defaul
 
 
 def number(c: Collector, o: dict, key: str, path: str, lo: float, hi: float, default: object,
-           unit: str = "", lo_open: bool = False) -> object:
-    """An int or a float (not a boolean, not NaN/Infinity) within [lo, hi] or (lo, hi]."""
+           unit: str = "") -> object:
+    """An int or a float (not a boolean, not NaN/Infinity) within [lo, hi]."""
     if key not in o:
         return default
     value = o[key]
     # (math.isfinite would raise on a 400-digit int: ints are finite anyway)
     is_number = type(value) is int or (type(value) is float and math.isfinite(value))
-    if is_number and lo <= value <= hi and not (lo_open and value == lo):
+    if is_number and lo <= value <= hi:
         return value
-    low = f"more than {lo:g} and at most {hi:g}" if lo_open else f"{lo:g}..{hi:g}"
-    where, expected = join(path, key), f"a number {low}{unit}"
+    where, expected = join(path, key), f"a number {lo:g}..{hi:g}{unit}"
     if is_number:
         c.add(where, f"{show(value)} is out of range", expected)
     elif isinstance(value, float):

@@ -24,18 +24,16 @@ MAX_BYTES = 4 * 1024 * 1024    # far beyond any real file; a wrong path to a hug
 
 
 def read_text(path: str, notes: Notes, where: Tuple[str, int]) -> str:
-    """The text of `path` ("-" = standard input); Failed if it cannot be read."""
+    """The text of `path` ("-" = standard input); Failed if it cannot be read, is not a
+    regular file or is larger than MAX_BYTES (lvslite/files.py)."""
+    from lvslite.files import TooBig, read_bytes
     try:
-        if path == "-":
-            import sys
-            data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
+        data = read_bytes(path, MAX_BYTES)
+    except TooBig:
+        raise notes.fail(where, f"{path} is larger than {MAX_BYTES} bytes; not a config "
+                         "file") from None
     except OSError as exc:
         raise notes.fail(where, f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise notes.fail(where, f"{path} is larger than {MAX_BYTES} bytes; not a config file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

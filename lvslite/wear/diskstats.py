@@ -29,6 +29,8 @@ WRAP = 1 << 32                      # 32-bit counters on old kernels (iostats.tx
 # A 32-bit counter that went down is taken as a wrap only if it was in its top half before
 # and the wrapped delta is a rate a CF-era box (or a loop device on a modern host) can do.
 MAX_PLAUSIBLE_SECTORS_PER_S = (2 << 30) // SECTOR_BYTES     # 2 GiB/s
+COUNTER_MAX = (1 << 64) - 1         # the kernel's counters are unsigned long: 64 bits at most
+TIME_MAX = 1e10                     # unix time of the year 2286: a later stamp is no clock's
 
 
 class WearLogError(ValueError):
@@ -75,14 +77,16 @@ class Interval(Record):
 class Series(Record):
     """One device over the whole log: its intervals, split where it rebooted or vanished."""
     __slots__ = ()
-    _fields = ("name", "intervals", "segments", "wraps", "resets", "blocks_kib")
+    _fields = ("name", "intervals", "segments", "wraps", "resets", "blocks_kib", "dropped_s")
     # intervals: tuple of Interval
     # segments:  runs of consecutive snapshots with valid deltas
     # resets:    counter went backwards: reboot (or re-created device)
+    # dropped_s: seconds spanning resets, whose writes are unknown (not in intervals)
 
     def __new__(cls, name: str, intervals: Tuple[Interval, ...], segments: int, wraps: int,
-                resets: int, blocks_kib: Optional[int] = None):
-        return tuple.__new__(cls, (name, intervals, segments, wraps, resets, blocks_kib))
+                resets: int, blocks_kib: Optional[int] = None, dropped_s: float = 0.0):
+        return tuple.__new__(cls, (name, intervals, segments, wraps, resets, blocks_kib,
+                                   dropped_s))
 
     @property
     def window_s(self) -> float:
@@ -94,7 +98,16 @@ class Series(Record):
 
 
 def _ints(tokens: List[str]) -> List[int]:
-    return [int(x) for x in tokens]
+    """Counters: ASCII digits only (no sign, no 0x, no 1.5), at most 64 bits."""
+    out = []
+    for x in tokens:
+        if not (x.isascii() and x.isdigit()):
+            raise ValueError(f"counter {x!r} is not a whole number of 0 or more")
+        v = int(x)
+        if v > COUNTER_MAX:
+            raise ValueError(f"counter {x} is larger than a 64-bit counter can be")
+        out.append(v)
+    return out
 
 
 def parse_line(line: str) -> Optional[Counters]:
@@ -110,20 +123,21 @@ def parse_line(line: str) -> Optional[Counters]:
         if n == 4:                       # /proc/partitions without statistics
             return None
         if n == 7:                       # 2.6.0-2.6.24 partition line
-            major, minor = int(tok[0]), int(tok[1])
+            major, minor = _ints(tok[0:2])
             reads, rsect, writes, wsect = _ints(tok[3:7])
             return Counters(tok[2], major, minor, wsect, rsect, writes, reads, fields=7)
         if n == 15:                      # 2.4 /proc/partitions with statistics
-            major, minor, blocks = int(tok[0]), int(tok[1]), int(tok[2])
+            major, minor, blocks = _ints(tok[0:3])
             st = _ints(tok[4:15])
             return Counters(tok[3], major, minor, st[6], st[2], st[4], st[0],
                             blocks_kib=blocks, fields=15)
         if n >= 14:                      # /proc/diskstats: 14, 18, 20 (newer kernels may add)
-            major, minor = int(tok[0]), int(tok[1])
+            major, minor = _ints(tok[0:2])
             st = _ints(tok[3:14])
             return Counters(tok[2], major, minor, st[6], st[2], st[4], st[0], fields=n)
-    except ValueError:
-        raise ValueError(f"a counter is not a number in {line.strip()!r}") from None
+    except ValueError as exc:
+        raise ValueError(f"{exc} in {line.strip()!r} (kernel counters: whole numbers 0 or "
+                         "more)") from None
     raise ValueError(f"{n} fields in {line.strip()!r} (expected 7, 14, 15, 18 or 20 "
                      "fields: /proc/diskstats or 2.4 /proc/partitions with statistics)")
 
@@ -166,10 +180,18 @@ def parse_log(text: str, path: str = "log") -> List[Snapshot]:
             except ValueError:
                 raise WearLogError(f"{path}:{no}: timestamp {rest!r} is not a number "
                                    "(expected '@ <unix time>')") from None
-            if snaps and t < snaps[-1].t:
+            if not 0 <= t <= TIME_MAX:               # False for NaN too
+                raise WearLogError(f"{path}:{no}: timestamp {rest!r} is not a unix time "
+                                   f"(expected '@ <seconds since 1970>', 0..{TIME_MAX:.0f})")
+            prev = snaps[-1].t if snaps else None
+            if prev is not None and t < prev:
                 raise WearLogError(f"{path}:{no}: time {t:.3f} is before the previous block's "
-                                   f"{snaps[-1].t:.3f} (blocks must be in time order; was "
+                                   f"{prev:.3f} (blocks must be in time order; was "
                                    "the clock set back? start a new log)")
+            if prev is not None and t == prev:
+                raise WearLogError(f"{path}:{no}: time {t:.3f} is the same time as the "
+                                   "previous block's (each sample needs its own time: a rate "
+                                   "over 0 seconds cannot be told; start a new log)")
             devs = {}
             continue
         try:
@@ -224,7 +246,7 @@ def build_series(snaps: Iterable[Snapshot]) -> Dict[str, Series]:
     for snap in snaps:
         for name, c in snap.devices.items():
             a = acc.setdefault(name, dict(iv=[], segments=1, wraps=0, resets=0, first=snap.t,
-                                          blocks=c.blocks_kib))
+                                          blocks=c.blocks_kib, dropped=0.0))
             if c.blocks_kib is not None:
                 a["blocks"] = c.blocks_kib
         if prev is None:
@@ -247,6 +269,7 @@ def build_series(snaps: Iterable[Snapshot]) -> Dict[str, Series]:
             a = acc[name]
             if reboot:
                 a["segments"] += 1
+                a["dropped"] += dt
                 if d is None:
                     a["resets"] += 1
                 continue
@@ -255,7 +278,8 @@ def build_series(snaps: Iterable[Snapshot]) -> Dict[str, Series]:
             a["wraps"] += int(wrapped)
         prev = snap
     return {
-        name: Series(name, tuple(a["iv"]), a["segments"], a["wraps"], a["resets"], a["blocks"])
+        name: Series(name, tuple(a["iv"]), a["segments"], a["wraps"], a["resets"], a["blocks"],
+                     a["dropped"])
         for name, a in acc.items()
     }
 
@@ -278,3 +302,10 @@ def parent_of(name: str, names: Iterable[str]) -> Optional[str]:
         if ok and (best is None or len(p) > len(best)):
             best = p
     return best
+
+
+def numbers_of(name: str, devices: Dict[str, Counters]) -> List[Tuple[int, int]]:
+    """(major, minor) of device `name` and of its partitions among `devices`: what a file
+    open on it has as st_dev (or a device node as st_rdev)."""
+    return sorted((c.major, c.minor) for n, c in devices.items()
+                  if n == name or parent_of(n, devices) == name)

@@ -55,6 +55,18 @@ _FORMULAS = {
 }
 
 
+# The card options' bounds (lvslite wear report/watch and python -m bench flash read them from
+# here): what each figure can physically be, up to sanity bounds far past any card sold.
+OPTION_BOUNDS = {
+    "--endurance": (1, 1e8),            # cycles: TLC ~1,000, industrial SLC 3,000,000
+    "--capacity": (1, 2 ** 50),         # bytes: 1 PiB
+    "--waf": (1, 100),
+    "--hot-interval": (1, 31_557_600),  # seconds: up to a year between rewrites
+    "--free-fraction": (1e-3, 1),
+    "--temp": (-60, 150),               # C, as temperature_factor() checks
+}
+
+
 class WearModelError(ValueError):
     """An input the lifetime model cannot use; the message names it and says what is expected."""
 

@@ -68,7 +68,7 @@ class DeviceReport(Record):
     _fields = ("device", "window_s", "sectors_written", "write_rate_Bps", "bytes_per_day",
                "per_day_basis", "rate_low_Bps", "rate_high_Bps", "range_basis", "by_hour",
                "lifetime", "days_low", "days_high", "capacity_bytes", "capacity_source",
-               "segments", "wraps", "resets", "parent", "note")
+               "segments", "wraps", "resets", "parent", "note", "dropped_s")
     # by_hour:  tuple of HourRate
     # lifetime: model.Lifetime, None when it cannot be told
 
@@ -78,12 +78,12 @@ class DeviceReport(Record):
                 lifetime: Optional[model.Lifetime], days_low: Optional[float],
                 days_high: Optional[float], capacity_bytes: Optional[int],
                 capacity_source: str, segments: int, wraps: int, resets: int,
-                parent: Optional[str] = None, note: str = ""):
+                parent: Optional[str] = None, note: str = "", dropped_s: float = 0.0):
         return tuple.__new__(cls, (device, window_s, sectors_written, write_rate_Bps,
                                    bytes_per_day, per_day_basis, rate_low_Bps, rate_high_Bps,
                                    range_basis, by_hour, lifetime, days_low, days_high,
                                    capacity_bytes, capacity_source, segments, wraps, resets,
-                                   parent, note))
+                                   parent, note, dropped_s))
 
     @property
     def bytes_written(self) -> int:
@@ -193,7 +193,7 @@ def analyze(series: Series, card: Card, capacity: Optional[int] = None,
         rate_high_Bps=high, range_basis=range_basis, by_hour=by_hour, lifetime=lt,
         days_low=days_low, days_high=days_high, capacity_bytes=capacity,
         capacity_source=capacity_source, segments=series.segments, wraps=series.wraps,
-        resets=series.resets, parent=parent, note=note)
+        resets=series.resets, parent=parent, note=note, dropped_s=series.dropped_s)
 
 
 # ------------------------------------------------------------------------------ output
@@ -269,9 +269,11 @@ def _wrap(prefix: str, text: str, width: int = 80) -> List[str]:
                          subsequent_indent=" " * len(prefix)) or [prefix.rstrip()]
 
 
-def render(reports: Sequence[DeviceReport], card: Card, writers: Sequence = (),
+def render(reports: Sequence[DeviceReport], card: Card, writers: Optional[dict] = None,
            header: Sequence[str] = (), writers_note: str = "") -> str:
-    """The human report; every line at most 80 columns, the verdict first."""
+    """The human report; every line at most 80 columns, the verdict first. `writers` maps a
+    device to the processes with files open on it, or None to all-device totals (a side
+    log that did not record devices)."""
     lines: List[str] = []
     top = pick_verdict_device(reports)
     if top is not None:
@@ -302,11 +304,12 @@ def render(reports: Sequence[DeviceReport], card: Card, writers: Sequence = (),
         if r.segments > 1:
             seg.append(f"{r.segments} segments")
         if r.resets:
-            seg.append(f"{r.resets} counter reset(s): reboot")
+            seg.append(f"{r.resets} counter reset(s) (a reboot or the device re-created): "
+                       f"{fmt_duration(r.dropped_s)} not counted")
         if r.wraps:
             seg.append(f"{r.wraps} 32-bit wrap(s)")
         if seg:
-            lines.append(f"  log       {', '.join(seg)}")
+            lines.extend(_wrap("  log       ", ", ".join(seg)))
         lines.append(f"  rate      {fmt_bytes(r.write_rate_Bps)}/s (low "
                      f"{fmt_bytes(r.rate_low_Bps)}/s, high {fmt_bytes(r.rate_high_Bps)}/s "
                      f"over {r.range_basis})"[:80])
@@ -332,20 +335,33 @@ def render(reports: Sequence[DeviceReport], card: Card, writers: Sequence = (),
                 lines.append(("  by hour   " if i == 0 else " " * 12)
                              + " ".join(cells[i:i + 4]).rstrip())
     lines.append("")
-    if writers:
-        lines.append("writers (all devices, over the window):")
-        for w in writers:
-            lines.append(f"  {w.pid:>7}  {w.name[:40]:<40} {fmt_bytes(w.write_bytes):>10}")
+    writers = writers or {}
+    if any(writers.values()):
+        for device, ws in writers.items():
+            if device is None:
+                title = ("writers (totals over all devices, over the window: this log did "
+                         "not record which device each process had files open on):")
+            else:
+                title = (f"writers with files open on {device} (each one's writes to all "
+                         "devices, over the window):" if ws else
+                         f"writers of {device}: no writing process had a file open on it")
+            lines.extend(_wrap("", title))
+            for w in ws:
+                lines.append(f"  {w.pid:>7}  {w.name[:40]:<40} {fmt_bytes(w.write_bytes):>10}")
     else:
         lines.extend(_wrap("writers: ", writers_note or "none seen"))
     return "\n".join(line[:80] for line in lines) + "\n"
 
 
-def to_json(reports: Sequence[DeviceReport], writers: Sequence = ()) -> dict:
-    """The fixed JSON document of `lvslite wear --json` (extra fields only add detail)."""
+def to_json(reports: Sequence[DeviceReport], writers: Optional[dict] = None) -> dict:
+    """The fixed JSON document of `lvslite wear --json` (extra fields only add detail).
+    Each device's `writers` are the processes with files open on it (writers_scope "open
+    files"), or every writer when the log did not record that ("all devices")."""
     devices = []
-    ws = [{"pid": w.pid, "name": w.name, "write_bytes": w.write_bytes} for w in writers]
+    writers = writers or {}
     for r in reports:
+        own = writers.get(r.device, writers.get(None, ()))
+        ws = [{"pid": w.pid, "name": w.name, "write_bytes": w.write_bytes} for w in own]
         lt = r.lifetime
         life = {
             "model": lt.model if lt else "unknown",
@@ -368,11 +384,13 @@ def to_json(reports: Sequence[DeviceReport], writers: Sequence = ()) -> dict:
             "bytes_per_day": float(r.bytes_per_day),
             "lifetime": life,
             "writers": ws,
+            "writers_scope": "all devices" if None in writers else "open files",
             "rate_low_Bps": float(r.rate_low_Bps),
             "rate_high_Bps": float(r.rate_high_Bps),
             "capacity_bytes": r.capacity_bytes,
             "segments": r.segments,
             "resets": r.resets,
+            "dropped_s": float(r.dropped_s),
             "wraps": r.wraps,
             "by_hour": [{"hour": h.hour, "seconds": h.seconds,
                          "write_rate_Bps": h.write_rate_Bps} for h in r.by_hour],

@@ -3,15 +3,23 @@
 Why: the user must see that it is syslogd that wears the card, not the agent. write_bytes is
 what a process caused to be sent to the storage layer (Documentation/filesystems/proc.rst);
 the kernel charges buffered writes when the page is dirtied, so deferred writeback is still
-billed to the process that wrote, and tmpfs writes are not billed at all. It is system-wide,
-not per device. /proc/PID/io needs 2.6.20+ with CONFIG_TASK_IO_ACCOUNTING, and root to read
-other users' processes.
+billed to the process that wrote, and tmpfs writes are not billed at all. /proc/PID/io needs
+2.6.20+ with CONFIG_TASK_IO_ACCOUNTING, and root to read other users' processes.
+
+write_bytes is one total over all devices. So each writer also records the devices it has
+files open on (/proc/PID/fd and its cwd: st_dev of a file, st_rdev of a block device node),
+and a device's writers are only the processes with a file open on it: a build writing to
+another disk is not named the card's writer. A writer that opens, writes and closes between
+two samples is missed that way, and the figure shown is still the process's total over all
+devices; the report says both. Scanning costs one stat per open file of each process that
+has written anything (a few dozen on a box).
 
 snapshot() is the only function touching the system; the rest is pure.
 """
 from __future__ import annotations
 
 import os
+import stat
 
 from lvslite.model import Record
 
@@ -23,11 +31,13 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
 
 class Proc(Record):
     __slots__ = ()
-    _fields = ("pid", "start", "name", "write_bytes")
-    # start: clock ticks since boot (/proc/PID/stat field 22)
+    _fields = ("pid", "start", "name", "write_bytes", "devices")
+    # start:   clock ticks since boot (/proc/PID/stat field 22)
+    # devices: sorted ((major, minor), ...) it has files open on; None = not recorded
 
-    def __new__(cls, pid: int, start: int, name: str, write_bytes: int):
-        return tuple.__new__(cls, (pid, start, name, write_bytes))
+    def __new__(cls, pid: int, start: int, name: str, write_bytes: int,
+                devices: Optional[Tuple[Tuple[int, int], ...]] = None):
+        return tuple.__new__(cls, (pid, start, name, write_bytes, devices))
 
 
 class Writer(Record):
@@ -66,8 +76,27 @@ def parse_stat(text: str) -> Tuple[str, int]:
 
 
 def _read(path: str) -> str:
-    with open(path, "rb") as fh:
-        return fh.read().decode("utf-8", "replace")
+    from lvslite.files import read_text
+    return read_text(path, 65536)
+
+
+def open_devices(proc_root: str, pid: int) -> Tuple[Tuple[int, int], ...]:
+    """(major, minor) of every device process `pid` has a file open on, or its cwd is on."""
+    base = f"{proc_root}/{pid}"
+    try:
+        paths = [f"{base}/fd/{fd}" for fd in os.listdir(base + "/fd")] + [base + "/cwd"]
+    except OSError:
+        return ()
+    out = set()
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue                                # closed meanwhile, or a socket's peer
+        num = st.st_rdev if stat.S_ISBLK(st.st_mode) else st.st_dev
+        if os.major(num):                           # 0: tmpfs, proc, pipes: no block device
+            out.add((os.major(num), os.minor(num)))
+    return tuple(sorted(out))
 
 
 def _snapshot_proc(proc_root: str) -> Dict[Key, Proc]:
@@ -85,7 +114,7 @@ def _snapshot_proc(proc_root: str) -> Dict[Key, Proc]:
             name, start = parse_stat(_read(base + "/stat"))
         except (OSError, ValueError, IndexError):
             continue                                # gone, or not ours to read
-        out[(pid, start)] = Proc(pid, start, name, wb)
+        out[(pid, start)] = Proc(pid, start, name, wb, open_devices(proc_root, pid))
     return out
 
 
@@ -99,7 +128,8 @@ def _snapshot_psutil(psutil) -> Dict[Key, Proc]:
                     continue
                 # psutil's name() recovers names longer than comm's 15 characters.
                 start = int(p.create_time() * 100)
-                out[(p.pid, start)] = Proc(p.pid, start, p.name(), wb)
+                out[(p.pid, start)] = Proc(p.pid, start, p.name(), wb,
+                                           open_devices("/proc", p.pid))
         except (psutil.Error, OSError, AttributeError):
             continue
     return out
@@ -122,8 +152,15 @@ def available(proc_root: str = "/proc") -> bool:
     return os.path.exists(f"{proc_root}/self/io")
 
 
-def top_writers(snaps: Sequence[ProcSnapshot], n: int = 5) -> List[Writer]:
-    """The n processes that wrote most between the first and the last snapshot.
+def attributed(snaps: Sequence[ProcSnapshot]) -> bool:
+    """Whether every writer's devices were recorded (a side log from before has none)."""
+    return all(p.devices is not None for s in snaps for p in s.procs.values())
+
+
+def top_writers(snaps: Sequence[ProcSnapshot], n: int = 5,
+                devices: Optional[Iterable[Tuple[int, int]]] = None) -> List[Writer]:
+    """The n processes that wrote most between the first and the last snapshot; with
+    `devices`, only those that had a file open on one of them in some snapshot.
 
     A process missing from the previous snapshot had written nothing then (snapshots keep
     only writers) or did not exist, so all it shows was written in the window. A process
@@ -131,11 +168,17 @@ def top_writers(snaps: Sequence[ProcSnapshot], n: int = 5) -> List[Writer]:
     """
     total: Dict[Key, int] = {}
     names: Dict[Key, str] = {}
+    touched: set = set()
+    wanted = set(devices) if devices is not None else None
+    for s in snaps:
+        for key, p in s.procs.items():
+            if wanted is None or (p.devices and wanted.intersection(p.devices)):
+                touched.add(key)
     for prev, cur in zip(snaps, snaps[1:]):
         for key, p in cur.procs.items():
             old = prev.procs.get(key)
             d = p.write_bytes - (old.write_bytes if old else 0)
-            if d > 0:
+            if d > 0 and key in touched:
                 total[key] = total.get(key, 0) + d
             names[key] = p.name
     ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -143,11 +186,26 @@ def top_writers(snaps: Sequence[ProcSnapshot], n: int = 5) -> List[Writer]:
 
 
 def format_snapshot(t: float, procs: Dict[Key, Proc]) -> str:
-    """A block of the writers side log: '@ t' then 'pid start write_bytes name' lines."""
+    """A block of the writers side log: '@ t' then 'pid start write_bytes devices name'
+    lines; devices is 'MAJ:MIN,...', or '-' for none."""
     lines = [f"@ {t:.3f}"]
     for (pid, start), p in sorted(procs.items()):
-        lines.append(f"{pid} {start} {p.write_bytes} {p.name}")
+        devs = ",".join(f"{a}:{b}" for a, b in p.devices or ()) or "-"
+        lines.append(f"{pid} {start} {p.write_bytes} {devs} {p.name}")
     return "\n".join(lines) + "\n"
+
+
+def _devices(word: str) -> Optional[Tuple[Tuple[int, int], ...]]:
+    """'8:1,7:0' or '-' as devices; None when `word` is not that (a log from before)."""
+    if word == "-":
+        return ()
+    out = []
+    for item in word.split(","):
+        a, sep, b = item.partition(":")
+        if not (sep and a.isdigit() and b.isdigit()):
+            return None
+        out.append((int(a), int(b)))
+    return tuple(out)
 
 
 def parse_snapshots(text: str) -> List[ProcSnapshot]:
@@ -172,7 +230,10 @@ def parse_snapshots(text: str) -> List[ProcSnapshot]:
             pid, start, wb = int(parts[0]), int(parts[1]), int(parts[2])
         except ValueError:
             continue
-        procs[(pid, start)] = Proc(pid, start, parts[3], wb)
+        word, _, rest = parts[3].partition(" ")
+        devs = _devices(word) if rest else None
+        procs[(pid, start)] = Proc(pid, start, rest if devs is not None else parts[3], wb,
+                                   devs)
     if t is not None:
         out.append(ProcSnapshot(t, procs))
     return out

@@ -8,7 +8,9 @@ gives all of that with nothing but qemu, kmod, cpio and busybox-static from Debi
 Layout of the cache (ignored by git, made again by `prepare`):
     .cache/vm/<kver>/root/        the extracted linux-image .deb (boot/, lib/modules/)
     .cache/vm/<kver>/initrd.gz    busybox + the 9p/virtio modules + our /init
-    .cache/vm/run/                per boot: the command script, results, console log
+    .cache/vm/run/                per boot of a test session: the command script, results,
+                                  console log (wiped at the start of the next session)
+    .cache/vm/shell-*/            one per `rig.py run`, never wiped by a test session
 
 Usable as a script: `python3 tests/vm/rig.py prepare` (what `make test` runs first) and
 `python3 tests/vm/rig.py run -- CMD...` (a shell in the guest for debugging).
@@ -22,6 +24,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,7 +399,12 @@ def main(argv: list[str]) -> int:
             timeout, args = float(args[1]), args[2:]
         if args[:1] == ["--"]:
             args = args[1:]
-        result = boot(" ".join(args) or "uname -a", timeout=timeout, echo=print)
+        # A folder of its own per invocation: a debugging shell must never wipe the results
+        # of a test session running meanwhile (which uses CACHE/run), nor another shell's.
+        CACHE.mkdir(parents=True, exist_ok=True)
+        outdir = Path(tempfile.mkdtemp(prefix="shell-", dir=CACHE))
+        log(f"results and console log in {outdir}")
+        result = boot(" ".join(args) or "uname -a", timeout=timeout, echo=print, outdir=outdir)
     except RigError as exc:
         print(f"rig: error: {exc}", file=sys.stderr)
         return 3

@@ -249,3 +249,35 @@ def test_refuses_a_wrong_typed_confirmation(image, capsys):
         assert cli.main([str(image), dev, "--force"], ask=lambda q: "sdz") == 1
         assert "was not written" in capsys.readouterr().err
         assert digest(dev) == before
+
+
+def test_refuses_the_loop_device_whose_backing_file_is_the_image():
+    """Writing an image onto the loop device that maps it would overwrite the image with
+    itself while reading it: refused, by the backing file's identity (not its name)."""
+    with loop(8 * MiB) as (dev, backing, _m):
+        with open(backing, "r+b") as fh:            # an image in it, the size kept
+            fh.write(os.urandom(4 * MiB))
+        link = Path(tempfile.mkdtemp(prefix="lvslite-flash-link-")) / "card.img"
+        link.symlink_to(backing)                   # another name for the same file
+        try:
+            for img in (backing, str(link)):
+                before = digest(dev)
+                rc, err = flash(img, dev, "--yes", "--force")
+                assert rc == 1, err
+                assert "backing file" in err and "nothing was written" in err, err
+                assert digest(dev) == before
+        finally:
+            link.unlink()
+            link.parent.rmdir()
+
+
+def test_refuses_a_block_device_or_a_fifo_as_the_image(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with loop(8 * MiB) as (source, _b, _m), loop(8 * MiB) as (dev, _b2, _m2):
+        for img, words in ((source, "a block device"), (str(fifo), "a FIFO"),
+                           ("/dev/zero", "a character device")):
+            before = digest(dev)
+            rc, err = flash(img, dev, "--yes", "--force")
+            assert rc == 1 and words in err and "regular file" in err, err
+            assert "empty" not in err and digest(dev) == before

@@ -3,8 +3,9 @@
 Usage: odirect_writer.py DEVICE CHUNK_BYTES CHUNKS PERIOD_S
 Names itself 'wearwriter' (so `wear` must find it among the writers), says 'ready', waits
 for a line on stdin, writes chunk k at start + k*PERIOD_S (catching up if late), says
-'done <bytes> <late_s>' and stays alive until stdin closes (its /proc/PID/io must still be
-there when the watch ends). The buffer comes from mmap, so it is page aligned as O_DIRECT needs.
+'done <bytes> <late_s>' and stays alive, the device still open, until stdin closes (its
+/proc/PID/io and its open file must still be there when the watch ends). The buffer comes
+from mmap, so it is page aligned as O_DIRECT needs.
 """
 import mmap
 import os
@@ -35,9 +36,9 @@ def main() -> int:
             print(f"short write {n}", flush=True)
             return 1
         written += n
-    os.close(fd)
     print(f"done {written} {late:.4f} {time.monotonic() - start:.4f}", flush=True)
     sys.stdin.read()
+    os.close(fd)        # open until the end, as a daemon keeps its log: `wear` sees it open
     return 0
 
 

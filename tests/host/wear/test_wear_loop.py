@@ -191,3 +191,51 @@ def test_sample_and_watch_write_nothing_to_any_block_device():
     assert out_s == 0 and out_w == 0
     assert deltas[name] == 0
     assert out_c > 0 and control[name] > after[name]   # the measures do see writes
+
+
+def test_writers_of_another_device_are_not_named(monkeypatch, capsys):
+    """A process writing a lot to one loop device is not named as a writer of another: the
+    figures of /proc/PID/io are totals over all devices, so `wear` names for a device only
+    the processes with a file open on it."""
+    prerequisites()
+    from lvslite.cli import main
+    from lvslite.wear import sample
+
+    chunk, period = 256 << 10, 0.125
+    with loop_device() as busy, loop_device() as card:
+        procs = {}
+        for dev, chunks in ((busy, 24), (card, 4)):        # 6 MiB elsewhere, 1 MiB on the card
+            procs[dev] = subprocess.Popen([sys.executable, str(WRITER), dev, str(chunk),
+                                           str(chunks), str(period)], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True)
+        try:
+            for p in procs.values():
+                assert p.stdout.readline().strip() == "ready"
+            real_watch = sample.run_watch
+
+            def watch_that_starts_the_writers(*a, on_sample=None, **kw):
+                started = []
+
+                def hook(snap):
+                    if not started:
+                        for p in procs.values():
+                            p.stdin.write("go\n")
+                            p.stdin.flush()
+                        started.append(snap.t)
+                return real_watch(*a, on_sample=hook, **kw)
+
+            monkeypatch.setattr(sample, "run_watch", watch_that_starts_the_writers)
+            rc = main(["wear", "watch", "--device", os.path.basename(card), "--interval",
+                       "0.25", "--duration", "3.5", "--json"])
+            for p in procs.values():
+                assert p.stdout.readline().split()[0] == "done"
+        finally:
+            for p in procs.values():
+                p.stdin.close()
+                p.wait(timeout=10)
+    assert rc == 0
+    report, = json.loads(capsys.readouterr().out)["devices"]
+    print(f"\nwriters of {card}: {report['writers']}; busy writer pid {procs[busy].pid}")
+    pids = [x["pid"] for x in report["writers"]]
+    assert report["bytes_written"] == 4 * chunk
+    assert pids[:1] == [procs[card].pid] and procs[busy].pid not in pids

@@ -68,7 +68,8 @@ ALLOWED_LVSLITE = {"lvslite", "lvslite.cli", "lvslite.__main__", "lvslite.cmd", 
                    "lvslite.cmd.check", "lvslite.model", "lvslite.config",
                    "lvslite.config.addr", "lvslite.config.checks", "lvslite.config.errors",
                    "lvslite.config.fields", "lvslite.config.jsonload",
-                   "lvslite.config.validate", "lvslite.checks", "lvslite.checks.spec"}
+                   "lvslite.config.validate", "lvslite.checks", "lvslite.checks.spec",
+                   "lvslite.files"}
 FORBIDDEN = {"socket", "select", "selectors", "subprocess", "ctypes", "psutil", "logging",
              "signal", "struct"}
 if not jsonload.PREFER_UJSON:  # off by design (see jsonload.py): then nothing loads ujson

@@ -89,7 +89,7 @@ def test_json_has_the_fixed_fields_and_types():
     s = series("partitions-24.log")
     card = report.make_card()
     rs = [report.analyze(s[n], card, capacity=s[n].blocks_kib * 1024) for n in s]
-    doc = json.loads(json.dumps(report.to_json(rs, [Writer(42, "syslogd", 4096)])))
+    doc = json.loads(json.dumps(report.to_json(rs, {None: [Writer(42, "syslogd", 4096)]})))
     dev = doc["devices"][0]
     for key, kind in [("device", str), ("window_s", float), ("sectors_written", int),
                       ("bytes_written", int), ("write_rate_Bps", float),
@@ -110,8 +110,8 @@ def test_human_output_fits_80_columns_with_the_verdict_first(name, card):
     rs = [report.analyze(s[n], c, capacity=2 * 10**9, capacity_source="from a long path "
                          "/sys/class/block/mmcblk0p1/size", parent=ds.parent_of(n, s))
           for n in s]
-    text = report.render(rs, c, [Writer(1234567, "a-process-with-a-very-long-name-indeed-x",
-                                        123456789)], ["log header " * 12])
+    text = report.render(rs, c, {None: [Writer(1234567, "a-process-with-a-very-long-name-indeed-x",
+                                        123456789)]}, ["log header " * 12])
     lines = text.splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     assert " lasts about " in lines[0] or "not limited by wear" in lines[0]

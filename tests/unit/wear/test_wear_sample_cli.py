@@ -21,7 +21,8 @@ def test_sample_appends_blocks_in_the_fixed_format(tmp_path):
     src = tmp_path / "diskstats"
     src.write_text(LINE.format(w=1, s=8))
     out = tmp_path / "run" / "wear.log"
-    assert main(["wear", "sample", "--interval", "0.01", "--count", "3", "--source", str(src),
+    out.parent.mkdir()
+    assert main(["wear", "sample", "--interval", "0.1", "--count", "3", "--source", str(src),
                  "--out", str(out)]) == 0
     text = out.read_text()
     assert text.count("@ ") == 3 and text.startswith("@ ")
@@ -103,8 +104,6 @@ def test_report_with_static_leveling_and_explicit_capacity():
     (["report", "/nonexistent/wear.log"], "no such sample log"),
     (["report", str(FIX / "partitions-24-nostats.log")], "no write counters"),
     (["report", str(FIX / "wrap.log"), "--device", "sdz"], "no device 'sdz'"),
-    (["report", str(FIX / "wrap.log"), "--waf", "0.5"], "WAF >= 1"),
-    (["report", str(FIX / "wrap.log"), "--temp", "900"], "temperature"),
     (["watch", "--device", "sdz", "--duration", "1", "--source", str(FIX / "wrap.log")],
      "no device 'sdz'"),
 ])
@@ -123,7 +122,9 @@ def test_a_garbled_log_names_the_line(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["watch"], ["sample", "--interval", "0"],
-                                  ["report", "--endurance", "-3"], ["report", "--card", "x"]])
+                                  ["report", "--endurance", "-3"], ["report", "--card", "x"],
+                                  ["report", str(FIX / "wrap.log"), "--waf", "0.5"],
+                                  ["report", str(FIX / "wrap.log"), "--temp", "900"]])
 def test_usage_errors_exit_2(args):
     assert run_cli(*args).returncode == 2
 
@@ -131,7 +132,7 @@ def test_usage_errors_exit_2(args):
 def test_watch_on_a_quiet_source(tmp_path):
     src = tmp_path / "diskstats"
     src.write_text(LINE.format(w=1, s=8))
-    p = run_cli("watch", "--device", "sdq", "--interval", "0.05", "--duration", "0.2",
+    p = run_cli("watch", "--device", "sdq", "--interval", "0.1", "--duration", "0.3",
                 "--source", str(src), "--capacity", "128M")
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[0] == "sdq: no writes: not limited by wear"
@@ -141,7 +142,7 @@ def test_watch_on_a_quiet_source(tmp_path):
 def test_sample_warns_when_the_log_is_not_on_tmpfs(tmp_path):
     src = tmp_path / "diskstats"
     src.write_text(LINE.format(w=1, s=8))
-    p = run_cli("sample", "--interval", "0.01", "--count", "1", "--source", str(src),
+    p = run_cli("sample", "--interval", "0.1", "--count", "1", "--source", str(src),
                 "--out", str(tmp_path / "w.log"))
     assert p.returncode == 0
     fs = sample.mount_of(str(tmp_path), Path("/proc/mounts").read_text())[1]
@@ -165,7 +166,7 @@ def test_watch_shows_progress_on_a_tty_and_clears_it(tmp_path):
     master, slave = pty.openpty()
     try:
         p = subprocess.run([sys.executable, "-m", "lvslite", "wear", "watch", "--device", "sdq",
-                            "--interval", "0.05", "--duration", "0.15", "--source", str(src)],
+                            "--interval", "0.1", "--duration", "0.3", "--source", str(src)],
                            stdout=subprocess.PIPE, stderr=slave, text=True, cwd=str(ROOT),
                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
         os.close(slave)

@@ -40,4 +40,4 @@ def test_snapshot_from_a_fake_proc(tmp_path):
         (d / "stat").write_text(f"{pid} ({name}) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 55 0")
     (tmp_path / "self").mkdir()
     got = w.snapshot(str(tmp_path))
-    assert list(got.values()) == [w.Proc(2, 55, "syslogd", 777)]   # writers only
+    assert list(got.values()) == [w.Proc(2, 55, "syslogd", 777, ())]   # writers only

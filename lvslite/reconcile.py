@@ -73,6 +73,18 @@ def diff(desired: Table, kernel: Table, owned: AbstractSet[ServiceKey]) -> list[
     return ops
 
 
+def owned_before(owned: Iterable[ServiceKey], kernel: AbstractSet[ServiceKey],
+                 desired: Iterable[ServiceKey]) -> set[ServiceKey]:
+    """The services lvslite owns while it changes a kernel whose keys are `kernel` towards
+    `desired`, recorded before the first write: every configured service (adopted whether
+    lvslite made it or not, since it makes it match the config) and every owned one still
+    there (it may be about to be deleted). A run killed half way thus leaves the next run
+    owning everything it may have created."""
+    result = {k for k in owned if k in kernel}
+    result.update(desired)
+    return result
+
+
 def owned_after(owned: Iterable[ServiceKey], kernel: AbstractSet[ServiceKey],
                 done: Iterable[Op]) -> set[ServiceKey]:
     """The services lvslite owns once `done` (the ops that took effect) ran on a kernel whose

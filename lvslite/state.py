@@ -214,8 +214,8 @@ def take_lock(command: str, directory: str | None = None, wait: float | None = 0
     import fcntl
     d = ensure_dir(directory)
     path = os.path.join(d, LOCK_FILE)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:    # held read-only: an fd open for writing would keep `mount -o remount,ro` out
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         raise StateError(f"{path}: cannot open the lock file: {exc.strerror} (is {d} "
                          f"read-only? set LVSLITE_STATE_DIR to a writable tmpfs folder)"
@@ -240,8 +240,8 @@ def take_lock(command: str, directory: str | None = None, wait: float | None = 0
                        max(0.0, min(pause, deadline - time.monotonic())))
             pause = min(pause * 2, 0.25)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
+        with open(path, "w") as fh:
+            fh.write(f"{os.getpid()} {command}\n")
     except OSError:
-        pass    # full: the lock holds all the same, only its holder goes unnamed
+        pass    # full or read-only: the lock holds all the same, only its holder goes unnamed
     return fd

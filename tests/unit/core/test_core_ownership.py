@@ -119,3 +119,32 @@ def test_the_intent_is_on_disk_before_the_first_kernel_write(tmp_path):
     # the second run: the services it adds and the ones it deletes are both owned meanwhile
     assert seen == [set(old), set(old) | set(new)]
     assert state.load_owned(d) == set(new)
+
+
+@pytest.mark.parametrize("limit", [0, 2, 5])
+def test_the_fault_hook_stops_the_process_after_exactly_n_operations(monkeypatch, limit):
+    """LVSLITE_FAULT_AFTER_OPS (tests/vm/test_faults.py's kill point), for the ipvsadm
+    backend; off when unset."""
+    import os
+    import signal
+
+    import lvslite.ipvs as ipvs
+    from lvslite.ipvs.ipvsadm import IpvsadmBackend
+    from lvslite.model import ADD_SERVICE, Op
+    ran, fired = [], []
+    backend = IpvsadmBackend("/bin/true")
+    monkeypatch.setattr(backend, "_run", lambda argv: ran.append(argv) or
+                        type("P", (), {"returncode": 0, "stderr": ""})())
+    monkeypatch.setattr(os, "kill", lambda pid, sig: fired.append((len(ran), sig)))
+    ops = [Op(ADD_SERVICE, s) for s in config(0, 5).values()]
+    backend.apply(ops)
+    assert fired == [] and len(ran) == 5
+    ran.clear()
+    monkeypatch.setenv(ipvs.FAULT_ENV, f"{limit}:stop")
+    backend.apply(ops)
+    assert fired == [(limit, signal.SIGSTOP)] and len(ran) == 5
+    ran.clear()
+    fired.clear()
+    monkeypatch.setenv(ipvs.FAULT_ENV, str(limit))
+    backend.apply(ops)
+    assert fired == [(limit, signal.SIGKILL)]

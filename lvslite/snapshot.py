@@ -53,13 +53,12 @@ def predict(seen: bytes, ops) -> bytes | None:
         if op.kind != EDIT_REAL or key.af != 4 or ":" in real.key.address:
             return None
         by_service.setdefault(key, []).append(real)
+    where = _service_blocks(seen, by_service)
+    if where is None:
+        return None
     blocks = []     # (start, stop, new text of the block)
     for key, reals in by_service.items():
-        start = seen.find(proc.service_start(key))
-        if start < 0:
-            return None
-        following = _SERVICE_LINE.search(seen, start + 1)
-        stop = following.start() if following else len(seen)
+        start, stop = where[key]
         lines = seen[start:stop].split(b"\n")
         size = len(proc.dest_start(reals[0].key)) - 1     # all IPv4: one width
         at = {line[:size]: i for i, line in enumerate(lines) if line[:4] == b"  ->"}
@@ -77,6 +76,31 @@ def predict(seen: bytes, ops) -> bytes | None:
         done = stop
     parts.append(seen[done:])
     return b"".join(parts)
+
+
+def _service_blocks(seen: bytes, keys) -> dict | None:
+    """{key: (start, stop)} of each service's lines in the witness (from the newline before
+    its own line to the one before the next service's); None if one is missing. A search
+    per service for a few (a failover), one pass over the service lines for more."""
+    heads = {proc.service_start(key): key for key in keys}
+    starts = []     # (start, key or None) of every service line, in order
+    if len(heads) <= 8:
+        for head, key in heads.items():
+            start = seen.find(head)
+            if start < 0:
+                return None
+            starts.append((start, key))
+    else:
+        for match in _SERVICE_LINE.finditer(seen):
+            start = match.start()
+            eol = seen.find(b" ", seen.find(b" ", start + 1) + 2)
+            starts.append((start, heads.get(seen[start:eol + 1])))
+    found = {}
+    for start, key in starts:
+        if key is not None:
+            following = _SERVICE_LINE.search(seen, start + 1)
+            found[key] = (start, following.start() if following else len(seen))
+    return found if len(found) == len(heads) else None
 
 
 def witness_after(seen: bytes | None, ops) -> bytes | None:

@@ -28,7 +28,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_apply import PY, REPO, WRAPPER, sh, stats, timed  # noqa: E402
+from bench_apply import (PY, REPO, WRAPPER, clocked, main_host, sh, stats,  # noqa: E402
+                         timed)
 
 NS = "lvsscale"
 RUNS = 3
@@ -128,17 +129,6 @@ def phases(cfg: str, changed: str) -> int:
     nl = NetlinkBackend()
     folder = tempfile.mkdtemp(prefix="bench-scale-phases-")
     parts: dict = {}
-
-    def clocked(owner, name, label):
-        real_fn = getattr(owner, name)
-
-        def wrapper(*a, **kw):
-            start = time.perf_counter()
-            try:
-                return real_fn(*a, **kw)
-            finally:
-                parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
-        setattr(owner, name, wrapper)
     for owner, name, label in ((nl, "dump", "dump"), (snapshot, "witness", "witness"),
                                (snapshot, "recall", "recall"), (reconcile, "diff", "diff"),
                                (nl, "apply", "kernel ops"),
@@ -146,7 +136,7 @@ def phases(cfg: str, changed: str) -> int:
                                (snapshot, "witness_after", "witness after (predict)"),
                                (snapshot, "after", "table after"),
                                (snapshot, "remember", "remember")):
-        clocked(owner, name, label)
+        clocked(parts, owner, name, label)
     for title, path in (("from empty", cfg), ("every weight changed", changed)):
         table = apply_table(load(path))
         parts.clear()
@@ -159,23 +149,9 @@ def phases(cfg: str, changed: str) -> int:
     return 0
 
 
-def main_host() -> int:
-    sys.path.insert(0, str(HERE))
-    import rig
-    outdir = Path(os.environ.get("LVSLITE_VM_OUT", rig.CACHE / "run-perf-scale"))
-    import compileall
-    compileall.compile_dir(str(REPO / "lvslite"), quiet=1)
-    boot = rig.boot(f"{shlex.quote(PY)} tests/vm/bench_scale.py --in-guest", timeout=2400,
-                    outdir=outdir,
-                    echo=lambda line: None if line.startswith("[") else print(line, flush=True))
-    print(f"rig: guest {boot.kernel or '?'}: rc={boot.rc} after {boot.seconds:.0f}s"
-          + (" (TIMED OUT)" if boot.timed_out else ""))
-    return boot.rc if boot.rc is not None else 1
-
-
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--in-guest"]:
         sys.exit(main_in_guest())
     if sys.argv[1:2] == ["--phases"]:
         sys.exit(phases(sys.argv[2], sys.argv[3]))
-    sys.exit(main_host())
+    sys.exit(main_host("bench_scale.py", "run-perf-scale", timeout=2400))

@@ -14,9 +14,9 @@ namespace, the minimum of RUNS runs:
   snapshot), to tell lvslite's share from the kernel's (IPVS keeps a service's reals in a
   list it walks on every add: the kernel's own work grows with the square of the reals).
 The guest is qemu TCG: compare ratios, not absolute times. Measured once there (2 shared
-cores): one service with 1000/2000/4000 reals 1.46/1.83/4.06 s from empty (reported as 5.1/11.9/47.7 s
-before apply_ops and predict were made linear), 4000 reals over 1000 services 2.74 s (ratio
-1.48); every weight changed 3.15 s against 2.53 s (1.25); of the 4000-real apply in process,
+cores): one service with 1000/2000/4000 reals 1.46/1.83/4.06 s from empty (reported as
+5.1/11.9/47.7 s before apply_ops and predict were made linear), 4000 reals over 1000
+services 2.74 s (ratio 1.48); every weight changed 3.15 s against 2.53 s (1.25); of the 4000-real apply in process,
 1.61 s of 1.77 s are the kernel's own operations.
 """
 from __future__ import annotations

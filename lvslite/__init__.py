@@ -9,6 +9,9 @@ __version__ = "0.1.0"
 import sys
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_KERNEL = 0, 1, 2, 3
+# 4: the kernel was changed but the state directory could not record it (run apply again);
+# 5: another lvslite holds the state directory's lock (docs/config.md#exit-codes).
+EXIT_UNRECORDED, EXIT_BUSY = 4, 5
 
 
 def error(message: object) -> None:

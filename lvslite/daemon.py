@@ -11,6 +11,12 @@ reconcile. SIGHUP re-reads the config: an invalid one is logged and the old one 
 one keeps the health of every real whose check did not change, so an unaffected service sees
 no operation at all. SIGTERM/SIGINT leave the kernel table as it is: traffic keeps flowing
 while init restarts the daemon.
+
+The daemon holds the state directory's lock for its whole life (lvslite.state.take_lock), so
+no `apply` and no second daemon programs the table under it, and it keeps its owned set in
+memory: when the state directory turns read-only or full it says so once, goes on checking
+and failing over, and writes its files again as soon as it can. Ages come from the monotonic
+clock; the wall clock is only shown.
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ log = logging.getLogger("lvslite")
 RESYNC_S = 60.0        # re-read the kernel this often even without a change: hand-made drift
 STATUS_EVERY_S = 1.0   # the status file's rewrite period (tmpfs)
 RETRY_S = 5.0          # after the kernel refused an operation
+STATE_RETRY_MAX_S = 60.0   # back-off ceiling for writing owned.json again
 # Set at start so connections do not stick to a removed or quiesced real (docs/config.md#what-the-daemon-does-with-all-this;
 # docs/reference/control-planes.md#what-users-run-into: keepalived and ldirectord users trip over both).
 SYSCTLS = {"net/ipv4/vs/expire_nodest_conn": "1",
@@ -69,7 +76,7 @@ def set_sysctls(values: Dict[str, str]) -> List[str]:
 
 class Daemon:
     def __init__(self, config_path: str, backend, *, state_dir: str,
-                 load=None, clock=time.time) -> None:
+                 load=None, clock=time.monotonic) -> None:
         from lvslite.sync import apply
         if load is None:
             from lvslite.config import load
@@ -78,12 +85,12 @@ class Daemon:
         self.state_dir = state_dir
         self._load = load
         self._apply = apply
-        self._clock = clock
+        self._clock = clock                       # ages; time.time() is for display only
         self.engine = Engine()
         self.config = Config()
         self.plan: Dict[Key, Tuple[Target, CheckSpec]] = {}
         self.health: Dict[Key, Health] = {}
-        self.last_at: Dict[Key, float] = {}      # wall time of the last result per real
+        self.last_at: Dict[Key, float] = {}      # clock() of the last result per real
         self.held: Dict[ServiceKey, List[RealKey]] = {}
         self.table: Table = {}                    # the effective table last reconciled
         self.dirty = True
@@ -92,34 +99,60 @@ class Daemon:
         self.retry_at = 0.0                       # after a kernel refusal, try again then
         self.cycles = 0
         self.ops_total = 0
-        self.started = clock()
+        self.started = time.time()
         self.pid_path = ""                        # written by open(), removed by close()
+        self.lock = -1                            # the state directory's lock, from open()
+        self.ledger = None                        # the owned set (lvslite.state.Ledger)
+        self.state_retry_at = 0.0                 # when to try writing owned.json again
+        self.state_retry_s = STATUS_EVERY_S
+        self.status_error = ""                    # why status.json could not be written
 
     @classmethod
     def open(cls, config_path: str, backend: str = "netlink") -> Daemon:
         """A daemon ready to serve, in start-up order: the config validated completely
-        (ConfigError, nothing touched), the state directory (StateError), the
-        kernel (IPVSError), then the pid file. close() undoes the last two."""
+        (ConfigError, nothing touched), the state directory and its lock (StateError;
+        LockBusy when another lvslite holds it: then nothing else is touched, not even the
+        pid file), the kernel (IPVSError), then the pid file. close() undoes the last
+        three."""
         from lvslite.ipvs import open_backend
-        from lvslite.state import PID_FILE, ensure_dir
+        from lvslite.state import PID_FILE, StateError, ensure_dir, take_lock
 
         daemon = cls(config_path, None, state_dir="")
         daemon.load_config()
         daemon.state_dir = ensure_dir()
-        daemon.backend = open_backend(backend)
-        daemon.pid_path = os.path.join(daemon.state_dir, PID_FILE)
-        with open(daemon.pid_path, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
+        daemon.lock = take_lock("run", daemon.state_dir)
+        try:
+            daemon.backend = open_backend(backend)
+            path = os.path.join(daemon.state_dir, PID_FILE)
+            try:
+                with open(path, "w") as fh:
+                    fh.write(f"{os.getpid()}\n")
+            except OSError as exc:
+                raise StateError(f"{path}: cannot write the pid file: {exc.strerror}")
+            daemon.pid_path = path
+        except BaseException:
+            daemon.close()
+            raise
         return daemon
 
     def close(self) -> None:
+        """Stop the checks, close the kernel, remove the pid file if it is this process's,
+        and release the lock last (so no second daemon starts before the pid file is gone)."""
         self.engine.close()
-        self.backend.close()
+        if self.backend is not None:
+            self.backend.close()
         if self.pid_path:
             try:
-                os.unlink(self.pid_path)
+                with open(self.pid_path) as fh:
+                    mine = fh.read().strip() == str(os.getpid())
+                if mine:
+                    os.unlink(self.pid_path)
             except OSError:
                 pass
+            self.pid_path = ""
+        if self.lock >= 0:
+            os.close(self.lock)
+            self.lock = -1
 
     def serve(self, *, sysctls: bool = True) -> None:
         """Run until SIGTERM/SIGINT with the signals installed, then close(); with
@@ -211,11 +244,42 @@ class Daemon:
                 log.error("%s: depool_threshold keeps failing real(s) %s in the table",
                           skey, ", ".join(str(r) for r in reals))
         self.held = held
-        ops = self._apply(table, self.backend, directory=self.state_dir)
+        if self.ledger is None:
+            from lvslite.state import Ledger
+            self.ledger = Ledger(self.state_dir, strict=False)
+        failing = self.ledger.error
+        try:
+            ops = self._apply(table, self.backend, directory=self.state_dir,
+                              ledger=self.ledger)
+        finally:
+            self._state_news(failing)
         for op in ops:
             log.info("kernel: %s", op)
         self.ops_total += len(ops)
         self.dirty = False
+
+    def _state_news(self, failing) -> None:
+        """Say once that owned.json cannot be written (the set is kept in memory), and once
+        that it can again."""
+        error = self.ledger.error
+        if error is not None and failing is None:
+            log.error("state directory not writable, keeping the owned services in memory "
+                      "and retrying (checks and failover go on): %s", error)
+            self.state_retry_s = STATUS_EVERY_S
+            self.state_retry_at = time.monotonic() + self.state_retry_s
+        elif error is None and failing is not None:
+            log.warning("state directory writable again: owned services recorded")
+
+    def retry_state(self, now: float) -> None:
+        """Write owned.json again after a failure, backing off up to STATE_RETRY_MAX_S."""
+        if self.ledger is None or self.ledger.error is None or now < self.state_retry_at:
+            return
+        failing = self.ledger.error
+        self.ledger.flush()
+        self._state_news(failing)
+        if self.ledger.error is not None:
+            self.state_retry_s = min(self.state_retry_s * 2, STATE_RETRY_MAX_S)
+            self.state_retry_at = now + self.state_retry_s
 
     def run(self, *, max_cycles: Optional[int] = None) -> int:
         """The loop; returns when SIGTERM/SIGINT arrives (or after max_cycles, for tests)."""
@@ -235,6 +299,7 @@ class Daemon:
             if (self.dirty and now >= self.retry_at) or now - last_sync >= RESYNC_S:
                 self.reconcile()
                 last_sync = now
+            self.retry_state(now)
             if now - last_status >= STATUS_EVERY_S:
                 self.write_status()
                 last_status = now
@@ -266,11 +331,24 @@ class Daemon:
                 str(fb.key) if fb is not None else None,
                 fb is not None and fb.key in inkernel))
         return statusfile.document(
-            os.getpid(), now, self.started, self.config_path, self.cycles, self.ops_total,
-            max((s.interval for _, s in self.plan.values()), default=0), services)
+            os.getpid(), time.time(), self.started, self.config_path, self.cycles,
+            self.ops_total, max((s.interval for _, s in self.plan.values()), default=0),
+            services, mono=time.monotonic())
 
     def write_status(self) -> None:
-        statusfile.write(self.state_dir, self.status())
+        """Rewrite status.json; a failure is said once (and its end once), never fatal:
+        `lvslite status` notices the file's age and says why it may be."""
+        try:
+            statusfile.write(self.state_dir, self.status())
+        except OSError as exc:
+            if not self.status_error:
+                log.error("cannot write %s (state directory not writable? checks and "
+                          "failover go on): %s", statusfile.STATUS_FILE, exc.strerror)
+            self.status_error = exc.strerror or str(exc)
+            return
+        if self.status_error:
+            log.warning("%s written again", statusfile.STATUS_FILE)
+            self.status_error = ""
 
 
 def setup_logging(where: str) -> None:

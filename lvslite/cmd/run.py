@@ -1,12 +1,13 @@
 """`lvslite run`: the daemon in the foreground (init scripts supervise it).
 
 Start-up order: the config is validated completely (exit 1 and nothing touched if it is
-wrong), then the state directory and pid file, then the kernel (exit 3 if IPVS cannot be
-reached), then the loop. Logs go to syslog (/dev/log) when there is one, else to stderr.
+wrong), then the state directory and its lock (exit 5 when another lvslite holds it: a second
+daemon never starts, nor touches the first one's pid file), then the kernel (exit 3 if IPVS
+cannot be reached), the pid file, then the loop. Logs go to syslog (/dev/log) when there is one, else to stderr.
 """
 from __future__ import annotations
 
-from lvslite import EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
+from lvslite import EXIT_BUSY, EXIT_INVALID, EXIT_KERNEL, EXIT_OK, config_path, error
 
 
 def add_arguments(parser) -> None:
@@ -25,13 +26,16 @@ def run(args) -> int:
     from lvslite.config import ConfigError
     from lvslite.daemon import Daemon, setup_logging
     from lvslite.ipvs import IPVSError
-    from lvslite.state import StateError
+    from lvslite.state import LockBusy, StateError
 
     try:
         daemon = Daemon.open(config_path(args), args.backend)
     except ConfigError as exc:
         error(str(exc))
         return EXIT_INVALID
+    except LockBusy as exc:
+        error(str(exc))
+        return EXIT_BUSY
     except StateError as exc:
         error(str(exc))
         return EXIT_INVALID

@@ -23,13 +23,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
-def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: float) -> str:
-    from lvslite.status import counters, is_stale
-    age = now - status["time"]
+def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: float,
+           mono: float | None = None) -> str:
+    """`now` is the wall clock, `mono` the monotonic one (ages are taken on it when the
+    file has a monotonic stamp: lvslite.status.age)."""
+    from lvslite.status import age as age_of
+    from lvslite.status import counters, is_stale, stale_reason
+    mono = now if mono is None else mono
+    age = age_of(status, now, mono)
     lines = [f"lvslite pid {status['pid']}  {status['config']}  updated {age:.0f}s ago"
              f"  {status['ops']} kernel ops"]
-    if is_stale(status, now):
-        lines.append(f"WARNING: status is {age:.0f}s old: is `lvslite run` still running?")
+    if is_stale(status, now, mono):
+        lines.append(f"WARNING: {stale_reason(status, age)}")
     for svc in status["services"]:
         fb = ""
         if svc["fallback"]:
@@ -40,7 +45,7 @@ def render(status: dict, conns: Dict[Tuple[str, str], Tuple[int, int]], now: flo
         for r in svc["reals"]:
             eff = r["effective_weight"]
             weight = f"{'-' if eff is None else eff}/{r['weight']}"
-            ago = "-" if r["checked_ago_s"] is None else f"{r['checked_ago_s']:.0f}s"
+            ago = "-" if r["checked_ago_s"] is None else f"{r['checked_ago_s'] + age:.0f}s"
             act, inact = counters(conns, svc, r)
             left = (f"  {r['address']:<24} {weight:>9} {r['health']:<7} {ago:>7} {act:>5} "
                     f"{inact:>6}")
@@ -65,10 +70,10 @@ def run(args) -> int:
         return EXIT_INVALID
     text = proc.read()
     conns = proc.connections(text.decode("ascii", "replace")) if text is not None else {}
-    now = time.time()
+    now, mono = time.time(), time.monotonic()
     if args.json:
-        json.dump(with_counters(status, conns, now), sys.stdout, indent=1)
+        json.dump(with_counters(status, conns, now, mono), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        print(render(status, conns, now))
+        print(render(status, conns, now, mono))
     return EXIT_OK

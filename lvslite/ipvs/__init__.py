@@ -55,6 +55,29 @@ def more_failed(n: int) -> str:
     return f" ({n} more operation{'s' if n > 1 else ''} failed)" if n else ""
 
 
+FAULT_ENV = "LVSLITE_FAULT_AFTER_OPS"
+
+
+def fault_limit() -> int | None:
+    """A test hook, off by default: with $LVSLITE_FAULT_AFTER_OPS set to N (or N:stop), a
+    backend's apply() stops its own process with SIGKILL (SIGSTOP) once exactly N of its
+    operations were acknowledged, N = 0 before the first. tests/vm/test_faults.py kills
+    applies at points it draws from their operation counts. Costs one environment lookup
+    per apply."""
+    import os
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return None
+    return int(spec.partition(":")[0])
+
+
+def fault_fire() -> None:
+    import os
+    import signal
+    stop = os.environ.get(FAULT_ENV, "").endswith(":stop")
+    os.kill(os.getpid(), signal.SIGSTOP if stop else signal.SIGKILL)
+
+
 def open_backend(name: str = "netlink"):
     """A connected backend by name; raises IPVSError when IPVS cannot be reached."""
     if name == "netlink":

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 
-from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
+from lvslite.ipvs import (NOT_AVAILABLE, PERMISSION, IPVSError, fault_fire, fault_limit,
+                          more_failed, no_scheduler)
 from lvslite.ipvs.ops import argv, command_line
 from lvslite.model import (ADD_SERVICE, F_ONEPACKET, F_SCHED1, F_SCHED2, F_SCHED3, Op, Real,
                            RealKey, ServiceKey, Table, VirtualService, prefix_of)
@@ -201,7 +202,10 @@ class IpvsadmBackend:
         done: list[Op] = []
         failures: list[str] = []
         refused = set()
-        for op in ops:
+        limit = fault_limit()   # None but under tests/vm/test_faults.py
+        for n, op in enumerate(ops):
+            if n == limit:
+                fault_fire()
             if op.key in refused:
                 failures.append("")
                 continue
@@ -212,6 +216,8 @@ class IpvsadmBackend:
                     refused.add(op.key)
                 continue
             done.append(op)
+        if limit is not None and len(ops) == limit:
+            fault_fire()
         if failures:
             raise IPVSError(failures[0] + more_failed(len(failures) - 1), None, done)
 

@@ -29,7 +29,8 @@ import os
 import _socket as socket
 import _struct as struct
 
-from lvslite.ipvs import NOT_AVAILABLE, PERMISSION, IPVSError, more_failed, no_scheduler
+from lvslite.ipvs import (NOT_AVAILABLE, PERMISSION, IPVSError, fault_fire, fault_limit,
+                          more_failed, no_scheduler)
 from lvslite.ipvs.genl import (NLA_F_NESTED, NLA_TYPE_MASK, NLATTR, NLM_F_ACK, NLM_F_REQUEST,
                                NLMSG_ERROR, GenlSocket, genl_message, nla, nla_be16, nla_nest,
                                nla_str, nla_u16, nla_u32, parse_attrs, parse_error, u16, u32)
@@ -362,7 +363,13 @@ class NetlinkBackend(GenlSocket):
         batch: list[tuple[int, Op]] = []
         data: list[bytes] = []
         size = 0
+        limit = fault_limit()   # None but under tests/vm/test_faults.py
         for op in ops:
+            if limit is not None and len(done) + len(failures) + len(batch) == limit:
+                if batch:
+                    self._flush(batch, data, done, failures)
+                    batch, data, size = [], [], 0
+                fault_fire()
             seq = self._next_seq()
             msg = encode_op(self.family, op, seq)
             if batch and (len(batch) >= BATCH_MESSAGES or size + len(msg) > BATCH_BYTES):
@@ -373,6 +380,8 @@ class NetlinkBackend(GenlSocket):
             size += len(msg)
         if batch:
             self._flush(batch, data, done, failures)
+        if limit is not None and len(done) + len(failures) == limit:
+            fault_fire()
         if failures:
             op, err, text = failures[0]
             raise IPVSError(explain(err, op, text) + more_failed(len(failures) - 1), err, done)

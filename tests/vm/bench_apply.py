@@ -270,6 +270,20 @@ def main_in_guest() -> int:
     return 0
 
 
+def clocked(parts: dict, owner, name: str, label: str):
+    """Wrap owner.name so that its time adds up in parts[label]; returns the undo."""
+    real = getattr(owner, name)
+
+    def wrapper(*a, **kw):
+        start = time.perf_counter()
+        try:
+            return real(*a, **kw)
+        finally:
+            parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
+    setattr(owner, name, wrapper)
+    return lambda: setattr(owner, name, real)
+
+
 def phases(config_path: str) -> int:
     """In-process breakdown (run inside the namespace, on an empty table): what one `apply`
     spends its time on, and reconcile itself (lvslite.sync.apply: read the kernel or its
@@ -327,23 +341,14 @@ def phases(config_path: str) -> int:
     # where one such reconcile spends its time: wrap each step with a timer
     from lvslite import reconcile, state
     parts: dict = {}
-
-    def clocked(owner, name, label):
-        real = getattr(owner, name)
-
-        def wrapper(*a, **kw):
-            start = time.perf_counter()
-            try:
-                return real(*a, **kw)
-            finally:
-                parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
-        setattr(owner, name, wrapper)
-        return lambda: setattr(owner, name, real)
-    undo = [clocked(snapshot, "witness", "witness"), clocked(snapshot, "recall", "recall"),
-            clocked(snapshot, "hidden_matters", "hidden"),
-            clocked(state, "load_owned", "load_owned"), clocked(reconcile, "diff", "diff"),
-            clocked(nl, "apply", "kernel op"), clocked(state, "save_owned", "save_owned"),
-            clocked(snapshot, "after", "after"), clocked(snapshot, "remember", "remember")]
+    undo = [clocked(parts, snapshot, "witness", "witness"),
+            clocked(parts, snapshot, "recall", "recall"),
+            clocked(parts, snapshot, "hidden_matters", "hidden"),
+            clocked(parts, state, "load_owned", "load_owned"),
+            clocked(parts, reconcile, "diff", "diff"), clocked(parts, nl, "apply", "kernel op"),
+            clocked(parts, state.Ledger, "record", "owned.json"),
+            clocked(parts, snapshot, "after", "after"),
+            clocked(parts, snapshot, "remember", "remember")]
     start = time.perf_counter()
     execute(bumped, nl, directory=folder)
     total = time.perf_counter() - start
@@ -358,15 +363,17 @@ def phases(config_path: str) -> int:
     return 0
 
 
-def main_host() -> int:
+def main_host(script: str = "bench_apply.py", run: str = "run-perf-apply",
+              timeout: float = 1500) -> int:
+    """Boot the guest once and run tests/vm/`script` --in-guest there, printing its lines."""
     sys.path.insert(0, str(HERE))
     import rig
-    outdir = Path(os.environ.get("LVSLITE_VM_OUT", rig.CACHE / "run-perf-apply"))
+    outdir = Path(os.environ.get("LVSLITE_VM_OUT", rig.CACHE / run))
     # the guest sees the repo read-only: byte-compile here, as a firmware image would ship it,
     # or every run in the guest compiles lvslite again and times the compiler
     import compileall
     compileall.compile_dir(str(REPO / "lvslite"), quiet=1)
-    boot = rig.boot(f"{shlex.quote(PY)} tests/vm/bench_apply.py --in-guest", timeout=1500,
+    boot = rig.boot(f"{shlex.quote(PY)} tests/vm/{script} --in-guest", timeout=timeout,
                     outdir=outdir,
                     echo=lambda line: None if line.startswith("[") else print(line, flush=True))
     print(f"rig: guest {boot.kernel or '?'}: rc={boot.rc} after {boot.seconds:.0f}s"

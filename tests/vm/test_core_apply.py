@@ -170,7 +170,7 @@ def test_the_real_entry_point(box, tmp_path, backend):
     assert again.stdout == "0 added, 0 changed, 0 removed\n"
     export = cli_process(box, "export", "--backend", backend)
     assert export.returncode == 0 and export.stdout == saved(box)
-    assert sorted(os.listdir(tmp_path / "st")) == ["kernel.snapshot", "owned.json"]
+    assert sorted(os.listdir(tmp_path / "st")) == ["kernel.snapshot", "lvslite.lock", "owned.json"]
 
 
 # --------------------------------------------------------------------------- export

@@ -246,3 +246,18 @@ def test_other_changes_are_not_predicted():
     assert snapshot.predict(seen, [Op(EDIT_REAL, v6, Real(RealKey("2001:db8::2", 80)))]) is None
     # a real the text does not show (the table changed meanwhile): no guess
     assert snapshot.predict(seen, [Op(EDIT_REAL, s1, Real(RealKey("10.9.9.9", 80)))]) is None
+
+
+def test_predicting_edits_in_many_services_takes_one_pass_and_the_same_text(tmp_path):
+    """Past a few services predict() indexes the service lines in one pass instead of a
+    search per service; the text must be the same."""
+    from lvslite.model import EDIT_REAL, Op
+    before = table(*(svc(i, reals=3) for i in range(1, 31)))
+    ops = [Op(EDIT_REAL, s, r.replace(weight=5, forward="masq"))
+           for s in before.values() for r in s.reals[::2]]
+    (tmp_path / "a").write_bytes(proc_text(before, counters=(4, 2)))
+    (tmp_path / "b").write_bytes(proc_text(apply_ops(before, ops)))
+    seen = snapshot.witness(str(tmp_path / "a"))
+    assert snapshot.predict(seen, ops) == snapshot.witness(str(tmp_path / "b"))
+    missing = Op(EDIT_REAL, svc(99), svc(99).reals[0])
+    assert snapshot.predict(seen, ops + [missing]) is None

@@ -61,7 +61,7 @@ def test_no_ipvs_exits_3_without_a_pid_file(kernel, tmp_path, capsys):
     kernel.answer = IPVSError(ipvs.NOT_AVAILABLE)
     assert main(["run", "-c", GOOD, "--backend", "ipvsadm"]) == 3
     assert capsys.readouterr().err == f"lvslite: error: {ipvs.NOT_AVAILABLE}\n"
-    assert kernel.opened == ["ipvsadm"] and os.listdir(tmp_path / "st") == []
+    assert kernel.opened == ["ipvsadm"] and os.listdir(tmp_path / "st") == ["lvslite.lock"]
 
 
 def test_open_writes_the_pid_file_and_close_removes_it(kernel, tmp_path):
@@ -70,4 +70,4 @@ def test_open_writes_the_pid_file_and_close_removes_it(kernel, tmp_path):
     assert (tmp_path / "st" / "lvslite.pid").read_text() == f"{os.getpid()}\n"
     assert len(d.plan) == 2
     d.close()
-    assert kernel.answer.closed and os.listdir(tmp_path / "st") == []
+    assert kernel.answer.closed and os.listdir(tmp_path / "st") == ["lvslite.lock"]

@@ -66,7 +66,7 @@ INITRD_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"]
 GUEST_MODULES = ["ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc", "ip_vs_sh",
                  "veth", "bridge", "ipip", "nf_conntrack"]
 
-DEFAULT_TIMEOUT = 1800.0  # seconds for one whole boot (all guest tests); a hung guest is killed then
+DEFAULT_TIMEOUT = 3600.0  # seconds for one whole boot (all guest tests, ~20-30 min under TCG on 2 busy cores); a hung guest is killed then
 
 
 class RigError(Exception):

@@ -5,6 +5,7 @@ Kept out of conftest.py so test modules import them by a name no other folder us
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,9 +56,11 @@ class Report:
 REPORT = Report()
 
 
-def boot(card: Card, what: str) -> guestvm.Guest:
-    OUT.mkdir(parents=True, exist_ok=True)
-    g = guestvm.Guest(card.path, OUT / "console.log")
+def boot(card: Card, what: str, out: Path = OUT) -> guestvm.Guest:
+    out.mkdir(parents=True, exist_ok=True)
+    # a cross-route card says which CPU model and RAM its board has (firmware/boards.json)
+    g = guestvm.Guest(card.path, out / "console.log", card.manifest.get("qemu_mb") or 128,
+                      card.manifest.get("qemu_cpu"))
     g.start()
     try:
         shell = g.wait_shell(BOOT_TIMEOUT)
@@ -69,7 +72,7 @@ def boot(card: Card, what: str) -> guestvm.Guest:
     g.boot_seconds = shell
     g.daemon_seconds = pid
     REPORT.add(f"{what}: console shell after {shell:.1f} s, `lvslite run` up after {pid:.1f} s "
-               f"(wall clock from qemu start); console log {OUT / 'console.log'}")
+               f"(wall clock from qemu start); console log {out / 'console.log'}")
     return g
 
 
@@ -115,3 +118,42 @@ def build_lab(g: guestvm.Guest) -> Dict[str, str]:
         g.sh(c, timeout=30)
     return dict(REALS)
 
+
+# ------------------------------------------------------------------ the card and the table
+def counters(g) -> dict:
+    """{device: sectors written} of the card (sda and its partitions), from the guest."""
+    from lvslite.wear.diskstats import parse_counters
+
+    devs = parse_counters(g.out("cat /proc/diskstats"))
+    return {n: c.sectors_written for n, c in devs.items() if re.fullmatch(r"sda\d*", n)}
+
+
+def tables(g, path: str = "/cfg/lvslite.json"):
+    """(the table the config at `path` asks for, the kernel's table), as lvslite's model."""
+    from lvslite.config import parse
+    from lvslite.model import apply_table
+
+    wanted = g.out(f"cat {path}")
+    live = g.out("lvslite export --format json", timeout=90)
+    return apply_table(parse(wanted, path)), apply_table(parse(live, "export"))
+
+
+def wait_table(g, timeout: float = 120, path: str = "/cfg/lvslite.json"):
+    end = time.monotonic() + timeout
+    while True:
+        want, have = tables(g, path)
+        if want == have or time.monotonic() > end:
+            return want, have
+        time.sleep(2)
+
+
+def memory(g) -> dict:
+    """The guest's /proc/meminfo (kB) and the daemon's RSS (kB) and CPU time (clock ticks)."""
+    mem = {k: int(v) for k, v in re.findall(r"(\w+):\s+(\d+) kB", g.out("cat /proc/meminfo"))}
+    pid = g.out("cat /run/lvslite/lvslite.pid").strip()
+    status = g.out(f"cat /proc/{pid}/status")
+    stat = g.out(f"cat /proc/{pid}/stat").rsplit(")", 1)[1].split()
+    return {"mem_total_kb": mem["MemTotal"], "mem_free_kb": mem["MemFree"],
+            "mem_available_kb": mem["MemAvailable"],
+            "daemon_rss_kb": int(re.search(r"VmRSS:\s+(\d+)", status).group(1)),
+            "daemon_cpu_ticks": int(stat[11]) + int(stat[12]), "daemon_pid": int(pid)}

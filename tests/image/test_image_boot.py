@@ -10,37 +10,9 @@ import json
 import re
 import time
 
-
-from imagelab import REALS, VIP, boot, build_lab, config
+from imagelab import REALS, VIP, boot, build_lab, config, counters, wait_table
 
 STEADY_S = 60
-
-
-def counters(g) -> dict:
-    """{device: sectors written} of the card (sda and its partitions), from the guest."""
-    from lvslite.wear.diskstats import parse_counters
-
-    devs = parse_counters(g.out("cat /proc/diskstats"))
-    return {n: c.sectors_written for n, c in devs.items() if re.fullmatch(r"sda\d*", n)}
-
-
-def tables(g, path: str = "/cfg/lvslite.json"):
-    """(the table the config at `path` asks for, the kernel's table), as lvslite's model."""
-    from lvslite.config import parse
-    from lvslite.model import apply_table
-
-    wanted = g.out(f"cat {path}")
-    live = g.out("lvslite export --format json", timeout=90)
-    return apply_table(parse(wanted, path)), apply_table(parse(live, "export"))
-
-
-def wait_table(g, timeout: float = 120, path: str = "/cfg/lvslite.json"):
-    end = time.monotonic() + timeout
-    while True:
-        want, have = tables(g, path)
-        if want == have or time.monotonic() > end:
-            return want, have
-        time.sleep(2)
 
 
 def test_boot_reaches_lvslite_run(guest, report):

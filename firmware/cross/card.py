@@ -132,11 +132,7 @@ def make_root(root: Path, opts: Options, bb: Path, py: Path, lib: Path, release:
 
 
 def check_root(root: Path) -> None:
-    for need in NEEDED:
-        if imgbuild.resolve(root, need) is None:
-            raise ImageError(f"the image has no /{need} (expected from busybox, the build or "
-                             "overlay/)")
-    imgbuild.check_agent(root)
+    imgbuild.check_agent(root, NEEDED)
 
 
 def build(opts: Options, log: Callable[[str], None] = print) -> dict:

@@ -39,6 +39,8 @@ def assemble(tmp_path: Path, name: str, body: str) -> Path:
     ("lfence", "i586", True),
     ("endbr32", "i586", True),
     ("popcnt %eax,%ebx", "i586", True),
+    ("lzcnt %eax,%ebx", "i486", True),      # REP BSR: a BSR there, with another result
+    ("tzcnt %eax,%ebx", "i486", False),     # REP BSF: a BSF there (clang's choice for i486)
     ("cmpxchg8b (%eax)", "i586", False),
     ("cmpxchg8b (%eax)", "i486", True),
     ("lock cmpxchg8b (%esi)", "i486", True),

@@ -12,8 +12,13 @@ MMX/SSE/AVX (any %mm, %xmm, %ymm register, fences, prefetches), no later scalar 
 (POPCNT, LZCNT, MOVBE, CRC32, BMI; TZCNT is allowed: its encoding is REP BSF, a BSF on
 these CPUs, and clang emits it for them only where the two agree), no SYSENTER. isa i486 additionally: no CMPXCHG8B,
 RDTSC/RDTSCP, RDMSR/WRMSR, and, in userland (`userland=True`), no CPUID (an Elan has it, an
-older 486 does not; and what CPUID would be asked about is missing anyway). A kernel is
-audited with userland=False: it probes the CPU with CPUID and patches its own code paths.
+older 486 does not; and what CPUID would be asked about is missing anyway).
+
+A kernel is audited with userland=False: it probes the CPU itself and runs RDTSC, RDMSR,
+CMPXCHG8B, FXSAVE or SYSEXIT only where the CPU has them, and patches fences, prefetches
+and POPCNT in from `.altinstr_replacement` only on such CPUs; what its compiler emits
+unconditionally is what must fit the board: no CMOV/FCMOV/FCOMI, no long NOPs or ENDBR, no
+SSE register (`.altinstr_replacement` is not audited).
 Pure apart from running objdump.
 """
 from __future__ import annotations
@@ -68,10 +73,17 @@ class Finding:
                 f"{self.instruction}: {self.why}")
 
 
+COMPILED = NOT_I586[:5]          # what a compiler emits for i686 on its own (kernel audit)
+KERNEL_SKIPPED = (".altinstr_replacement",)
+
+
 def rules(isa: str, userland: bool = True) -> List[Tuple[re.Pattern, str]]:
     if isa not in ISAS:
         raise ValueError(f"isa {isa!r}: one of {', '.join(ISAS)}")
     out: List[Tuple[str, str]] = []
+    if not userland:
+        out += COMPILED if isa != "i686" else ()
+        return [(re.compile(rf"(?:{p})$"), why) for p, why in out]
     if isa in ("i486", "i586"):
         out += NOT_I586
     if isa == "i486":
@@ -143,6 +155,8 @@ def audit_file(path: str, isa: str, userland: bool = True, shown: str = "",
     secs: Optional[Dict[str, Tuple[int, int]]] = None
     found = []
     for section, addr, text in disassemble(path, objdump):
+        if not userland and section in KERNEL_SKIPPED:
+            continue
         why = check_instruction(text, compiled, isa)
         if why is None:
             continue

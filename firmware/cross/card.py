@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROUTE = "cross"
 SITE = imgbuild.SITE                       # usr/lib/python3/dist-packages (Debian's layout)
 STDLIB_ZIP = "usr/lib/python311.zip"       # on sys.path by default, and getpath's landmark
+LIB_DYNLOAD = "usr/lib/python3.11/lib-dynload"   # empty: the exec_prefix landmark (all built in)
 KERNEL_NAME = "/bzImage"
 DIRS = ("bin", "sbin", "usr/bin", "usr/sbin", "usr/lib", "lib", "dev", "proc", "sys", "tmp",
         "run", "var", "cfg", "root", "etc", "mnt")
@@ -103,7 +104,7 @@ def compile_agent(root: Path, host_python: str) -> None:
 
 def make_root(root: Path, opts: Options, bb: Path, py: Path, lib: Path, release: str,
               builtin: Optional[Path], log) -> None:
-    for d in DIRS:
+    for d in DIRS + (LIB_DYNLOAD,):
         (root / d).mkdir(parents=True, exist_ok=True)
     shutil.copy2(bb, root / "bin/busybox")
     shutil.copy2(py, root / "usr/bin/python3")
@@ -133,6 +134,11 @@ def make_root(root: Path, opts: Options, bb: Path, py: Path, lib: Path, release:
 
 def check_root(root: Path) -> None:
     imgbuild.check_agent(root, NEEDED)
+    # the interpreter finds its prefix and exec_prefix (else it warns on every start)
+    said = imgbuild.in_root(root, "/usr/bin/python3", "-I", "-c", "pass",
+                            what="python3 in the image")
+    if said:
+        raise ImageError(f"python3 in the image says: {said.strip()}")
 
 
 def build(opts: Options, log: Callable[[str], None] = print) -> dict:

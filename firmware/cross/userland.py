@@ -126,7 +126,8 @@ def busybox(tc: Toolchain, archive: debian.Archive, log=print) -> Built:
         shutil.copy2(w / "busybox", out / "busybox")
         shutil.copy2(w / ".config", out / "config")
         shutil.rmtree(w)
-    return _cached("busybox", tc, [BUSYBOX_CONFIG], log, make, version, "busybox")
+    return _cached("busybox", tc, [BUSYBOX_CONFIG, "-Wno-ignored-attributes"], log, make,
+                   version, "busybox")
 
 
 def python(tc: Toolchain, archive: debian.Archive, zl: Built, log=print) -> Built:

@@ -56,10 +56,23 @@ def test_each_rule(insn, isa, flagged):
     assert (why is not None) == flagged, why
 
 
-def test_a_kernel_may_probe_with_cpuid():
-    assert audit.check_instruction("cpuid", audit.rules("i486", userland=False), "i486") is None
-    assert audit.check_instruction("cmovne %eax,%ebx", audit.rules("i486", userland=False),
-                                   "i486") is not None
+@pytest.mark.parametrize("insn,flagged", [
+    ("cpuid", False), ("rdtsc", False), ("rdmsr", False), ("cmpxchg8b (%eax)", False),
+    ("fxsave (%eax)", False), ("sysexit", False),
+    ("cmovne %eax,%ebx", True), ("nopl 0x0(%eax)", True), ("movd %xmm0,%eax", True),
+])
+def test_a_kernel_probes_the_cpu_but_its_compiled_code_must_fit(insn, flagged):
+    why = audit.check_instruction(insn, audit.rules("i486", userland=False), "i486")
+    assert (why is not None) == flagged, why
+
+
+def test_kernel_mode_skips_the_alternative_replacements(tmp_path):
+    obj = assemble(tmp_path, "alt", "rdtsc\n.section .altinstr_replacement,\"ax\"\n"
+                   "cmovne %ecx,%edx\n.text\ncmove %eax,%ebx\n")
+    kinds = [(f.section, f.instruction.split()[0]) for f in
+             audit.audit_file(str(obj), "i486", userland=False)]
+    assert kinds == [(".text", "cmove")]
+    assert len(audit.audit_file(str(obj), "i486")) == 3
 
 
 def test_unknown_isa():

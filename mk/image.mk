@@ -33,8 +33,10 @@ IMAGE_TOOLS  := mmdebstrap:mmdebstrap mksquashfs:squashfs-tools syslinux:syslinu
 
 .PHONY: image image-prereqs image-test-prereq flash FORCE
 
-image-prereqs:
-	@missing=""; for tp in $(IMAGE_TOOLS); do t=$${tp%%:*}; p=$${tp#*:}; \
+# $(call tools_install,COMMAND:PACKAGE ...): install the packages of the missing commands
+# (and syslinux's MBR) as root; say what is missing otherwise.
+define tools_install
+	@missing=""; for tp in $(1); do t=$${tp%%:*}; p=$${tp#*:}; \
 	  command -v $$t >/dev/null || missing="$$missing $$p"; done; \
 	[ -f /usr/lib/syslinux/mbr/mbr.bin ] || missing="$$missing syslinux-common"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -43,6 +45,10 @@ image-prereqs:
 	{ apt-get install -y -q $$missing >/dev/null 2>&1 \
 	  || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; } \
 	  || { echo "image: could not install$$missing"; exit 1; }
+endef
+
+image-prereqs:
+	$(call tools_install,$(IMAGE_TOOLS))
 
 # Rewritten only when the options change, so a new IMAGE_BAUD rebuilds and nothing else does.
 $(IMAGE_OUT)/.options: FORCE
@@ -95,15 +101,7 @@ ISA ?= i486
 .PHONY: image-cross cross-prereqs image-audit image-bench soekris-test-prereq
 
 cross-prereqs:
-	@missing=""; for tp in $(CROSS_TOOLS); do t=$${tp%%:*}; p=$${tp#*:}; \
-	  command -v $$t >/dev/null || missing="$$missing $$p"; done; \
-	[ -f /usr/lib/syslinux/mbr/mbr.bin ] || missing="$$missing syslinux-common"; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" != 0 ]; then echo "image: missing$$missing and not root (apt-get install$$missing)"; exit 1; fi; \
-	echo "image: installing$$missing"; \
-	{ apt-get install -y -q $$missing >/dev/null 2>&1 \
-	  || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; } \
-	  || { echo "image: could not install$$missing"; exit 1; }
+	$(call tools_install,$(CROSS_TOOLS))
 
 image-cross: setup cross-prereqs
 	@set -e; for b in $(CROSS_SELECTED); do \
@@ -113,5 +111,21 @@ image-audit: setup
 	@test -n "$(FILES)" || { echo "usage: make image-audit FILES=\"PATH...\" [ISA=i486|i586]"; exit 2; }
 	$(VPY) -m firmware.cross audit --isa $(ISA) $(FILES)
 
-image-bench: setup
+# `make image-bench` boots the cards first (tests/soekris, tests/image write measured.json)
+image-bench: setup soekris-test-prereq image-test-prereq
+	-$(VPY) -m pytest -q tests/soekris tests/image
 	$(VPY) -m firmware.cross.bench $(if $(BOARD),--board $(BOARD))
+
+# Soft, like image-test-prereq: builds both Soekris cards (a minute when the per-user cache
+# is warm); without root or the archive it says so, and tests/soekris skip (fail in CI).
+soekris-test-prereq: setup
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "image: not root, the Soekris cards are not (re)built; tests/soekris will skip if missing"; \
+	  exit 0; fi; \
+	for b in $(CROSS_BOARDS); do \
+	  $(MAKE) --no-print-directory image-cross BOARD=$$b \
+	  || { rm -f out/image/$$b/lvslite-$$b.img; \
+	       echo "image: could not build the $$b card; tests/soekris will skip (fail where required)"; }; \
+	done
+
+TEST_PREREQS += soekris-test-prereq

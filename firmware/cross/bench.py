@@ -2,8 +2,8 @@
 
 Per cross-route board (firmware/cross) and, beside them, the Debian i386 flavour
 (firmware/image): image size and the smallest CF card it fits, squashfs and kernel sizes,
-build time cold (each cached part's own first build, added up, plus the image assembly) and
-warm (the last `make image` with every part cached), and what the boot tests measured on the
+build time cold (each cached part's own first build, added up, plus the image assembly), warm (the
+last `make image` when every part came from the cache) and the last build's time as it was, and what the boot tests measured on the
 board's emulated CPU model (tests/soekris, tests/image write measured.json beside their
 console logs): boot to the daemon, boot to the IPVS table programmed, free memory with the
 daemon running, the daemon's RSS, `lvslite check` wall time (interpreter start and imports),
@@ -61,8 +61,8 @@ def column(manifest: dict, measured: dict) -> Dict[str, str]:
     cold = None
     if cold_parts and all(v is not None for v in cold_parts.values()):
         cold = sum(cold_parts.values()) + manifest.get("seconds", 0)
-    warm = manifest.get("seconds") if manifest and not any(
-        (manifest.get("built_seconds") or {}).values()) else None
+    built = manifest.get("built_seconds")
+    warm = manifest.get("seconds") if built is not None and not any(built.values()) else None
     mem = measured.get("mem_available_kb")
     total = measured.get("mem_total_kb")
     return {
@@ -73,6 +73,7 @@ def column(manifest: dict, measured: dict) -> Dict[str, str]:
                    if manifest.get("kernel_bytes") else "modules")) if manifest else "-",
         "build cold": secs(cold),
         "build warm": secs(warm),
+        "last `make image`": secs(manifest.get("seconds")),
         "emulated CPU, RAM": (f"-cpu {manifest.get('qemu_cpu') or 'qemu32'} -m "
                               f"{manifest.get('qemu_mb') or 128}") if manifest else "-",
         "boot to console shell": secs(measured.get("boot_shell_s")),

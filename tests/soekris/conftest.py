@@ -10,10 +10,6 @@ driver and table comparison as the Debian flavour's tests.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,15 +18,11 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "image"))
 sys.path.insert(0, str(HERE))
-from support import need  # noqa: E402
 
-import guestvm  # noqa: E402
 import imagelab  # noqa: E402
 import soekrislab  # noqa: E402
 
 BOARDS = ("net4801", "net4501")
-# Not part of `make test` yet: run with LVSLITE_SOEKRIS=1 (`make soekris-test`).
-collect_ignore_glob = [] if os.environ.get("LVSLITE_SOEKRIS") == "1" else ["test_*.py"]
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -48,24 +40,10 @@ def report() -> imagelab.Report:
 @pytest.fixture(scope="session", params=BOARDS)
 def card(request, tmp_path_factory) -> imagelab.Card:
     board = request.param
-    why = guestvm.available()
-    need(why is None, why or "")
     image = soekrislab.image_dir(board) / f"lvslite-{board}.img"
-    manifest = image.with_name("manifest.json")
-    need(image.exists() and manifest.exists(),
-         f"no {image} (build it with `make image BOARD={board}`, as root)")
-    need(shutil.which("mcopy") is not None, "mcopy not installed (apt-get install mtools)")
-    out = soekrislab.out_dir(board)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "console.log").unlink(missing_ok=True)
-    path = tmp_path_factory.mktemp(f"card-{board}") / image.name
-    shutil.copyfile(image, path)
-    c = imagelab.Card(path, json.loads(manifest.read_text()))
-    cfg = path.parent / "lvslite.json"
-    cfg.write_text(json.dumps(soekrislab.config(), indent=2) + "\n")
-    off = c.partition("cfg")["start"]
-    subprocess.run(["mcopy", "-o", "-i", f"{path}@@{off}", str(cfg), "::/lvslite.json"],
-                   check=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    c = imagelab.test_card(image, soekrislab.out_dir(board),
+                           tmp_path_factory.mktemp(f"card-{board}"), soekrislab.config(),
+                           f"build it with `make image BOARD={board}`, as root")
     m = c.manifest
     soekrislab.REPORT.add(
         f"{board}: image {m['bytes'] / 2**20:.1f} MiB (squashfs {m['squashfs_bytes'] / 2**20:.1f}"
@@ -76,8 +54,8 @@ def card(request, tmp_path_factory) -> imagelab.Card:
 
 @pytest.fixture(scope="session")
 def guest(card):
-    g = imagelab.boot(card, f"{card.manifest['board']}: boot", soekrislab.out_dir(
-        card.manifest["board"]))
+    board = card.manifest["board"]
+    g = imagelab.boot(card, f"{board}: boot", soekrislab.out_dir(board), soekrislab.REPORT)
     try:
         g.table_seconds = soekrislab.wait_services(g)
     except Exception:

@@ -28,10 +28,7 @@ def board(card) -> str:
 
 
 def save_measured(card, **values) -> None:
-    path = soekrislab.out_dir(board(card)) / "measured.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data.update(values)
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    imagelab.save_measured(soekrislab.out_dir(board(card)) / "measured.json", **values)
 
 
 def test_the_cpu_model_has_no_cmov_and_the_userland_runs(guest, card, report):
@@ -134,28 +131,19 @@ def test_steady_state_writes_nothing_to_the_card(guest, lab, card, report):
     m0 = imagelab.memory(guest)
     t0 = time.monotonic()
     cl = soekrislab.ns("cl")
-    out = guest.out(
-        f"{cl} sh -c 'end=$(( $(date +%s) + {STEADY_S} )); n=0; ok=0; "
-        f"while [ $(date +%s) -lt $end ]; do n=$((n+1)); "
-        f"wget -q -T 5 -O /dev/null http://{soekrislab.VIP}/ && ok=$((ok+1)); done; "
-        f"echo requests=$n ok=$ok'", timeout=STEADY_S + 120)
+    out = guest.out(f"{cl} sh -c '{imagelab.traffic(STEADY_S, f'http://{soekrislab.VIP}/')}'",
+                    timeout=STEADY_S + 120)
     wall = time.monotonic() - t0
     m1 = imagelab.memory(guest)
     after = counters(guest)
     ok = int(re.search(r"ok=(\d+)", out).group(1))
-    checks = wall * sum(len(s["reals"]) / s["check"]["interval"]
-                        for s in json.loads(guest.out("cat /etc/lvslite.json"))["services"])
-    ticks = m1["daemon_cpu_ticks"] - m0["daemon_cpu_ticks"]
-    hz = int(guest.out("getconf CLK_TCK 2>/dev/null || echo 100").strip() or 100)
-    cpu_ms = ticks * 1000 / hz / checks if checks else 0
+    cpu = imagelab.check_cpu(guest, m0, m1, wall)
     report.add(f"{board(card)}: steady state {STEADY_S} s: {out.strip()}; card sectors "
-               f"{before} -> {after}; daemon CPU {ticks / hz:.2f} s for ~{checks:.0f} checks "
-               f"({cpu_ms:.1f} ms per check), RSS {m1['daemon_rss_kb'] / 1024:.1f} MiB")
-    save_measured(card, steady_requests_ok=ok, steady_daemon_cpu_s=round(ticks / hz, 2),
-                  checks=round(checks), cpu_ms_per_check=round(cpu_ms, 2),
-                  steady_rss_kb=m1["daemon_rss_kb"], steady_mem_available_kb=
-                  m1["mem_available_kb"], steady_sectors=
-                  {n: after[n] - before[n] for n in after})
+               f"{before} -> {after}; daemon CPU {cpu['steady_daemon_cpu_s']:.2f} s for "
+               f"~{cpu['checks']} checks ({cpu['cpu_ms_per_check']} ms per check), RSS "
+               f"{m1['daemon_rss_kb'] / 1024:.1f} MiB")
+    save_measured(card, steady_requests_ok=ok, steady_mem_available_kb=m1["mem_available_kb"],
+                  steady_sectors={n: after[n] - before[n] for n in after}, **cpu)
     assert ok > 0, out
     assert m1["daemon_pid"] == m0["daemon_pid"], "the daemon restarted during the minute"
     assert before and after == before, f"the card was written: {before} -> {after}"

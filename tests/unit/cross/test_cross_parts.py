@@ -115,3 +115,22 @@ def test_stdlib_zip_holds_what_lvslite_imports_as_bytecode(tmp_path):
         assert needed in names, needed
     for excluded in ("tkinter/__init__.pyc", "unittest/__init__.pyc", "xml/__init__.pyc"):
         assert excluded not in names
+
+
+def test_bench_table_from_a_manifest_and_measurements():
+    from firmware.cross import bench
+    size = 25 * 2**20
+    manifest = {"bytes": size, "squashfs_bytes": 3 * 2**20, "kernel": "6.1.176",
+                "kernel_bytes": 2**20, "cold_seconds": {"kernel": 600, "python": 400},
+                "built_seconds": {"kernel": 0, "python": 0}, "seconds": 12.0,
+                "qemu_cpu": "486", "qemu_mb": 64}
+    col = bench.column(manifest, {"mem_available_kb": 40 * 1024, "mem_total_kb": 58 * 1024,
+                                  "cpu_ms_per_check": 5.0, "steady_sectors": {"sda": 0}})
+    assert col["smallest card"] == "32 MB"          # 26.2 MB of image, 32 MB the next card
+    assert col["build cold"] == "1012 s" and col["build warm"] == "12 s"
+    assert col["free memory (MemAvailable)"] == "40.0 MiB of 58.0 MiB"
+    assert col["daemon RSS"] == "-"                  # not measured: printed as such
+    rebuilt = dict(manifest, built_seconds={"kernel": 0, "python": 390})
+    assert bench.column(rebuilt, {})["build warm"] == "-"
+    text = bench.table({"a": col, "b": bench.column({}, {})})
+    assert len({len(line) for line in text.splitlines()}) == 1    # aligned columns

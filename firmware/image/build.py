@@ -346,7 +346,13 @@ def check_libraries(root: Path) -> List[str]:
     return problems
 
 
-def check_agent(root: Path) -> None:
+# What the Debian root must hold once pruned (busybox applets, Debian packages, overlay/)
+NEEDED = ("sbin/init", "bin/busybox", "usr/bin/python3", "usr/bin/ip", "usr/bin/lvslite",
+          "sbin/modprobe", "sbin/ipvsadm", "sbin/syslogd", "sbin/logread",
+          "usr/sbin/lvslite-supervise", "etc/inittab", "etc/init.d/rcS")
+
+
+def check_agent(root: Path, needed: Sequence[str] = NEEDED) -> None:
     site = root / SITE
     mods = []
     for p in sorted((site / "lvslite").rglob("*.py")):
@@ -368,9 +374,7 @@ def check_agent(root: Path) -> None:
     for cfg in ("lvslite.json", "example.json"):
         in_root(root, "/usr/bin/lvslite", "check", "-c", f"/usr/share/lvslite/{cfg}",
                 what=f"lvslite check of /usr/share/lvslite/{cfg} in the image")
-    for need in ("sbin/init", "bin/busybox", "usr/bin/python3", "usr/bin/ip", "usr/bin/lvslite",
-                 "sbin/modprobe", "sbin/ipvsadm", "sbin/syslogd", "sbin/logread",
-                 "usr/sbin/lvslite-supervise", "etc/inittab", "etc/init.d/rcS"):
+    for need in needed:
         if resolve(root, need) is None:
             raise ImageError(f"the image has no /{need} (expected from busybox, Debian or "
                              "overlay/)")

@@ -8,19 +8,13 @@ Numbers worth reading (boot time, free memory, written sectors) are printed at t
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import need  # noqa: E402
 
-import guestvm  # noqa: E402
 import imagelab  # noqa: E402
 
 
@@ -40,23 +34,10 @@ def pytest_terminal_summary(terminalreporter):
 def card(tmp_path_factory) -> imagelab.Card:
     """A copy of the built image with the test config on its /cfg partition, written the
     way an administrator would with a card reader (mtools on the FAT partition)."""
-    why = guestvm.available()
-    need(why is None, why or "")
     image = imagelab.IMAGE_DIR / "lvslite-i386.img"
-    manifest = imagelab.IMAGE_DIR / "manifest.json"
-    need(image.exists() and manifest.exists(),
-         f"no {image} (build it with `make image`, as root, with Debian's archive)")
-    need(shutil.which("mcopy") is not None, "mcopy not installed (apt-get install mtools)")
-    imagelab.OUT.mkdir(parents=True, exist_ok=True)
-    (imagelab.OUT / "console.log").unlink(missing_ok=True)      # this session's boots only
-    path = tmp_path_factory.mktemp("card") / image.name
-    shutil.copyfile(image, path)
-    c = imagelab.Card(path, json.loads(manifest.read_text()))
-    cfg = path.parent / "lvslite.json"
-    cfg.write_text(json.dumps(imagelab.config(), indent=2) + "\n")
-    off = c.partition("cfg")["start"]
-    subprocess.run(["mcopy", "-o", "-i", f"{path}@@{off}", str(cfg), "::/lvslite.json"],
-                   check=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    c = imagelab.test_card(image, imagelab.OUT, tmp_path_factory.mktemp("card"),
+                           imagelab.config(), "build it with `make image`, as root, with "
+                           "Debian's archive")
     imagelab.REPORT.add(
         f"image {image.name}: {c.manifest['bytes'] / 2**20:.1f} MiB ({c.manifest['bytes']} "
         f"bytes; squashfs root {c.manifest['squashfs_bytes'] / 2**20:.1f} MiB), kernel "

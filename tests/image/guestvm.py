@@ -29,8 +29,8 @@ class GuestError(AssertionError):
 
 
 class Guest:
-    def __init__(self, disk: Path, log: Path, memory_mb: int = 128):
-        self.disk, self.log_path, self.memory_mb = disk, log, memory_mb
+    def __init__(self, disk: Path, log: Path, memory_mb: int = 128, cpu: Optional[str] = None):
+        self.disk, self.log_path, self.memory_mb, self.cpu = disk, log, memory_mb, cpu
         self.proc: Optional[subprocess.Popen] = None
         self.buf = bytearray()
         self.lock = threading.Lock()
@@ -40,7 +40,8 @@ class Guest:
 
     # ------------------------------------------------------------------ lifecycle
     def command(self) -> List[str]:
-        return [QEMU, "-accel", "tcg", "-m", str(self.memory_mb), "-display", "none",
+        cpu = ["-cpu", self.cpu] if self.cpu else []     # a board's CPU model (pentium, 486)
+        return [QEMU, "-accel", "tcg", *cpu, "-m", str(self.memory_mb), "-display", "none",
                 "-monitor", "none", "-serial", "stdio", "-no-reboot", "-nic", "none",
                 "-drive", f"file={self.disk},format=raw,if=ide,index=0,media=disk"]
 

@@ -10,37 +10,10 @@ import json
 import re
 import time
 
-
-from imagelab import REALS, VIP, boot, build_lab, config
+import imagelab
+from imagelab import OUT, REALS, VIP, boot, build_lab, config, counters, wait_table
 
 STEADY_S = 60
-
-
-def counters(g) -> dict:
-    """{device: sectors written} of the card (sda and its partitions), from the guest."""
-    from lvslite.wear.diskstats import parse_counters
-
-    devs = parse_counters(g.out("cat /proc/diskstats"))
-    return {n: c.sectors_written for n, c in devs.items() if re.fullmatch(r"sda\d*", n)}
-
-
-def tables(g, path: str = "/cfg/lvslite.json"):
-    """(the table the config at `path` asks for, the kernel's table), as lvslite's model."""
-    from lvslite.config import parse
-    from lvslite.model import apply_table
-
-    wanted = g.out(f"cat {path}")
-    live = g.out("lvslite export --format json", timeout=90)
-    return apply_table(parse(wanted, path)), apply_table(parse(live, "export"))
-
-
-def wait_table(g, timeout: float = 120, path: str = "/cfg/lvslite.json"):
-    end = time.monotonic() + timeout
-    while True:
-        want, have = tables(g, path)
-        if want == have or time.monotonic() > end:
-            return want, have
-        time.sleep(2)
 
 
 def test_boot_reaches_lvslite_run(guest, report):
@@ -51,6 +24,8 @@ def test_boot_reaches_lvslite_run(guest, report):
     assert "lvslite-supervise" in supervisor
     mem = dict(re.findall(r"(\w+):\s+(\d+) kB", guest.out("cat /proc/meminfo")))
     rss = re.search(r"VmRSS:\s+(\d+)", guest.out(f"cat /proc/{pid}/status")).group(1)
+    imagelab.save_measured(OUT / "measured.json", boot_shell_s=round(guest.boot_seconds, 1),
+                           daemon_up_s=round(guest.daemon_seconds, 1), **imagelab.memory(guest))
     report.add(f"memory after boot: MemTotal {int(mem['MemTotal']) // 1024} MiB, MemFree "
                f"{int(mem['MemFree']) // 1024} MiB, MemAvailable "
                f"{int(mem['MemAvailable']) // 1024} MiB; `lvslite run` RSS {int(rss) // 1024} MiB")
@@ -109,13 +84,17 @@ def test_steady_state_writes_nothing_to_the_card(guest, lab, report):
     want, have = wait_table(guest)
     assert have == want
     before = counters(guest)
+    m0, t0 = imagelab.memory(guest), time.monotonic()
     status0 = guest.out("stat -c %Y /run/lvslite/status.json").strip()
     out = guest.out(
-        f"ip netns exec cl sh -c 'end=$(( $(date +%s) + {STEADY_S} )); n=0; ok=0; "
-        f": > /tmp/seen; while [ $(date +%s) -lt $end ]; do n=$((n+1)); "
-        f"timeout 5 wget -q -O - http://{VIP}/ >> /tmp/seen 2>/dev/null && ok=$((ok+1)); done; "
-        f"echo requests=$n ok=$ok'; sort /tmp/seen | uniq -c", timeout=STEADY_S + 120)
+        f": > /tmp/seen; ip netns exec cl sh -c "
+        f"'{imagelab.traffic(STEADY_S, f'http://{VIP}/', '/tmp/seen')}'; "
+        f"sort /tmp/seen | uniq -c", timeout=STEADY_S + 120)
+    wall = time.monotonic() - t0
     after = counters(guest)
+    imagelab.save_measured(OUT / "measured.json", steady_sectors={n: after[n] - before[n]
+                                                                  for n in after},
+                           **imagelab.check_cpu(guest, m0, imagelab.memory(guest), wall))
     status1 = guest.out("stat -c %Y /run/lvslite/status.json").strip()
     report.add(f"steady state {STEADY_S} s: {out.split(chr(10))[0].strip()}; served by "
                f"{' '.join(out.split()[2:])}")
@@ -127,6 +106,15 @@ def test_steady_state_writes_nothing_to_the_card(guest, lab, report):
         assert name in out, f"{name} served nothing through the director:\n{out}"
     assert int(status1) > int(status0), "the daemon stopped rewriting its status (no checks?)"
     assert before and after == before, f"the card was written: {before} -> {after}"
+
+
+def test_daemon_start_time(guest):
+    """Wall time of `lvslite check` (interpreter start, imports, the config parsed): printed
+    by `make image-bench` beside the Soekris cards' figure."""
+    out = guest.out("time -p lvslite check -c /etc/lvslite.json 2>&1", timeout=120)
+    m = re.search(r"real\s+([\d.]+)", out)
+    assert m, out
+    imagelab.save_measured(OUT / "measured.json", lvslite_check_s=float(m.group(1)))
 
 
 def test_save_persists_across_a_power_cut(guest, lab, card, report):
@@ -174,3 +162,4 @@ def test_save_persists_across_a_power_cut(guest, lab, card, report):
                    + " | ".join(g2.out("ipvsadm -Sn").strip().splitlines()))
     finally:
         g2.power_cut()
+

@@ -155,11 +155,13 @@ class Probe:
             on_result(key, result)
             if self.reload_end and not self.first:
                 self.first = time.monotonic()
+                self.first_cpu = time.process_time()
                 d.flags["term"] = True     # ends d.run(): this measurement is done
         d.reload, d.reconcile, d.on_result = timed_reload, timed_reconcile, first_result
 
     def reset(self):
         self.sent = self.reload_start = self.reload_end = self.first = 0.0
+        self.sent_cpu = self.first_cpu = 0.0
         self.reconcile_s = self.gc_s = 0.0
         self.ok = None
 
@@ -183,7 +185,7 @@ def run_until(d, pred, limit=60.0):
 
 def measure(n: int, engine_cls, port: int, folder: Path, repeat: int) -> list:
     """One daemon with n reals; each edit `repeat` times (the edits undo each other):
-    [(edit, checks after it, reload ms, reconcile ms, gc ms, latency ms)], medians."""
+    [(edit, checks after it, reload ms, reconcile ms, gc ms, latency ms, cpu ms)], medians."""
     cfg_path = folder / f"lvslite-{n}.json"
     cfg_path.write_text(json.dumps(make_config(n, port)))
     kernel = FakeBackend()
@@ -216,6 +218,7 @@ def measure(n: int, engine_cls, port: int, folder: Path, repeat: int) -> list:
             def hup():
                 time.sleep(0.3)
                 probe.sent = time.monotonic()
+                probe.sent_cpu = time.process_time()
                 os.kill(os.getpid(), signal.SIGHUP)
             sender = threading.Thread(target=hup)
             sender.start()
@@ -224,7 +227,8 @@ def measure(n: int, engine_cls, port: int, folder: Path, repeat: int) -> list:
             assert probe.ok, f"reload refused ({name})"
             got.setdefault(name, []).append((
                 len(d.plan), 1e3 * (probe.reload_end - probe.reload_start),
-                1e3 * probe.reconcile_s, 1e3 * probe.gc_s, 1e3 * (probe.first - probe.sent)))
+                1e3 * probe.reconcile_s, 1e3 * probe.gc_s, 1e3 * (probe.first - probe.sent),
+                1e3 * (probe.first_cpu - probe.sent_cpu)))
             d.flags["term"] = False
             run_until(d, lambda: all(k in d.last_at for k in d.plan))
     finally:
@@ -271,17 +275,19 @@ def main() -> int:
     logging.getLogger("lvslite").disabled = True   # the daemon's per-real log lines
     print(f"SIGHUP -> first check result handled (latency), ms, median of {args.repeat} "
           f"(target < {TARGET_MS:.0f} ms at 4000 reals). Within it: reload = load + check "
-          "plan + engine; reconcile against the memory kernel; gc = the garbage collector")
+          "plan + engine; reconcile against the memory kernel; gc = the garbage collector; cpu = "
+          "this process's CPU time over the same span (what the latency is on an idle machine)")
     print(f"{'reals':>6} {'engine':>8} {'edit':<14} {'checks':>6} {'reload':>8} "
-          f"{'reconcile':>9} {'gc':>6} {'latency':>8}")
+          f"{'reconcile':>9} {'gc':>6} {'latency':>8} {'cpu':>6}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for n in sizes:
                 for label, cls in engines:
-                    for name, checks, reload_ms, reconcile_ms, gc_ms, latency_ms in \
+                    for name, checks, reload_ms, reconcile_ms, gc_ms, latency_ms, cpu_ms in \
                             measure(n, cls, port, Path(tmp), args.repeat):
                         print(f"{n:>6} {label:>8} {name:<14} {checks:>6.0f} {reload_ms:>8.1f} "
-                              f"{reconcile_ms:>9.1f} {gc_ms:>6.1f} {latency_ms:>8.1f}",
+                              f"{reconcile_ms:>9.1f} {gc_ms:>6.1f} {latency_ms:>8.1f} "
+                              f"{cpu_ms:>6.1f}",
                               flush=True)
     finally:
         daemon_mod.Engine = engine_mod.Engine

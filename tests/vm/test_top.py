@@ -80,7 +80,7 @@ def test_a_real_going_down_shows_within_one_refresh(lab, tmp_path):
     cfg = tmp_path / "lvslite.json"
     cfg.write_text(json.dumps({"services": [{
         "virtual": f"{VIP}:80", "scheduler": "rr", "forward": "masq",
-        "check": {"type": "connect", "interval": 0.5, "timeout": 0.5},
+        "check": {"type": "connect", "interval": 1, "timeout": 0.5},
         "reals": ["10.0.0.10:80", "10.0.0.20:80"]}]}))
     state = Path(f"/run/lvslite-top-{lab.prefix}")
     env = dict(os.environ, LVSLITE_STATE_DIR=str(state), PYTHONPATH=str(REPO), TERM="vt100")

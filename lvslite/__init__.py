@@ -12,6 +12,8 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_KERNEL = 0, 1, 2, 3
 # 4: the kernel was changed but the state directory could not record it (run apply again);
 # 5: another lvslite holds the state directory's lock (docs/config.md#exit-codes).
 EXIT_UNRECORDED, EXIT_BUSY = 4, 5
+# 6: `lvslite doctor` found warnings and no error.
+EXIT_WARNINGS = 6
 
 
 def error(message: object) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 
+from lvslite import EXIT_INVALID, EXIT_OK, EXIT_WARNINGS
 from lvslite.model import Record
 
 TYPE_CHECKING = False
@@ -23,7 +24,6 @@ if TYPE_CHECKING:  # annotation names only: importing typing costs time and RSS
     from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 OK, INFO, WARN, ERROR = "ok", "info", "warn", "error"
-EXIT_WARNINGS = 6           # warnings and no error (0: nothing wrong; 1: an error)
 MIN_YEAR, MAX_YEAR = 2020, 2100
 PROBE_TIMEOUT_S = 1.0
 MODULES = "/lib/modules"
@@ -44,7 +44,7 @@ class Finding(Record):
 
 def exit_code(findings: Iterable[Finding]) -> int:
     levels = {f.level for f in findings}
-    return 1 if ERROR in levels else EXIT_WARNINGS if WARN in levels else 0
+    return EXIT_INVALID if ERROR in levels else EXIT_WARNINGS if WARN in levels else EXIT_OK
 
 
 # --------------------------------------------------------------------------- kernel modules

@@ -35,3 +35,17 @@ def python39():
         if p.returncode == 0:
             return exe
     return None
+
+
+def tracked_files():
+    """The repository's tracked files (relative path strings) that exist in the work tree;
+    git is a prerequisite, so a missing one fails in CI instead of skipping the check."""
+    import subprocess
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True,
+                             check=True).stdout.decode()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        need(False, f"not a git checkout, no list of tracked files ({exc})")
+    return [p for p in out.split("\0") if p and (repo / p).is_file()]

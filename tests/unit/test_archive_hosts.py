@@ -2,10 +2,9 @@
 archive from the build machine's apt sources (or MIRROR=), Python packages come through pip's
 own configuration. Checks every file git tracks."""
 import re
-import subprocess
 from pathlib import Path
 
-import pytest
+from support import tracked_files
 
 REPO = Path(__file__).resolve().parents[2]
 ARCHIVE_URL = re.compile(r"https?://[^\s\"'<>()\[\]{}]*(?:debian|pypi|pythonhosted|npmjs)",
@@ -13,12 +12,7 @@ ARCHIVE_URL = re.compile(r"https?://[^\s\"'<>()\[\]{}]*(?:debian|pypi|pythonhost
 
 
 def tracked():
-    try:
-        out = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True,
-                             check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("not a git checkout: no list of tracked files")
-    return [REPO / p for p in out.decode().split("\0") if p]
+    return [REPO / p for p in tracked_files()]
 
 
 def test_no_package_archive_host_in_tracked_files():

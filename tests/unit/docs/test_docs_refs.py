@@ -13,11 +13,12 @@ docs/ resolves.
 The forbidden words are built from pieces so this file does not match itself.
 """
 import re
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
+
+from support import tracked_files
 
 REPO = Path(__file__).resolve().parents[3]
 SELF = Path(__file__).resolve().relative_to(REPO).as_posix()
@@ -44,9 +45,7 @@ FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 
 @lru_cache(maxsize=None)
 def tracked():
-    out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
-                         check=True).stdout.decode()
-    return [p for p in out.split("\0") if p and (REPO / p).is_file()]
+    return tracked_files()
 
 
 @lru_cache(maxsize=None)
